@@ -1,0 +1,38 @@
+# Strata. Every target installs the Debian packages it needs when they are missing.
+PREFIX ?= /usr/local
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+DEMO_DIR ?= $(CURDIR)/.demo
+APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux
+
+.PHONY: all build release install demo test clean apt-prerequisites
+
+all: build
+
+apt-prerequisites:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: apt-prerequisites
+	$(SWIFT) build
+
+release: apt-prerequisites
+	$(SWIFT) build -c release
+
+install: release
+	install -D -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/strata" $(DESTDIR)$(PREFIX)/bin/strata
+	install -d $(DESTDIR)/etc/strata/profiles
+
+demo: build
+	sh Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(DEMO_DIR)"
+
+test: build
+	STRATA_BIN="$$($(SWIFT) build --show-bin-path)/strata" $(SWIFT) test
+
+clean:
+	rm -rf .build .demo

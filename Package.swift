@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "StrataCore", targets: ["StrataCore"]),
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries, as the system provides them.
+        .systemLibrary(name: "CMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // The only C of our own: fork -> namespaces -> chroot -> exec.
+        .target(name: "CStrataSpawn"),
+        // Operating-system boundary: mounts, the mount table, namespaces, locks, processes, file trees.
+        .target(
+            name: "StrataOS",
+            dependencies: [
+                "CMount", "CArchive", "CStrataSpawn",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The domain: profiles, resolved dependencies, keys, the store, build roots.
+        .target(
+            name: "StrataCore",
+            dependencies: [
+                "StrataOS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // The command line, as a library so that tests can call it.
+        .target(
+            name: "StrataCommands",
+            dependencies: [
+                "StrataCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataIntegrationTests", dependencies: ["StrataCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

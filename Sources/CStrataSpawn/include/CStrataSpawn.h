@@ -1,0 +1,2 @@
+#include "strata_spawn.h"
+#include "strata_sys.h"

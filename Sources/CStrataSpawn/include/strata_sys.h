@@ -1,0 +1,24 @@
+// System calls that Swift's Glibc module does not declare (glibc puts them
+// behind _GNU_SOURCE). Thin wrappers only: no logic lives here.
+#ifndef STRATA_SYS_H
+#define STRATA_SYS_H
+
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <stdint.h>
+
+/// pipe2(fds, O_CLOEXEC).
+int strata_pipe_cloexec(int fds[2]);
+ssize_t strata_copy_file_range(int fd_in, int fd_out, size_t length);
+int strata_syncfs(int fd);
+dev_t strata_makedev(unsigned int major, unsigned int minor);
+unsigned int strata_major(dev_t dev);
+unsigned int strata_minor(dev_t dev);
+/// statfs(2)'s f_type of the file system holding path; 0 or -1 with errno.
+int strata_file_system_type(const char *path, long *type);
+/// O_PATH | O_NOFOLLOW | O_CLOEXEC, for handles that only name a file.
+int strata_open_path_flags(void);
+/// UTIME_OMIT, for utimensat.
+long strata_utime_omit(void);
+
+#endif

@@ -1,0 +1,210 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "strata_spawn.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+/// Reports the failed step to the waiting caller and ends this process.
+/// Everything here is async-signal-safe.
+static void fail(int report_fd, strata_spawn_step step) {
+    strata_spawn_failure failure = { step, errno };
+    ssize_t ignored = write(report_fd, &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+}
+
+static int exit_status_of(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 127;
+}
+
+/// Dies with the parent; returns -1 when the parent is already gone.
+static int die_with_parent(pid_t expected_parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+    if (expected_parent > 0 && getppid() != expected_parent) {
+        errno = ESRCH;
+        return -1;
+    }
+    return 0;
+}
+
+static int bring_up_loopback(void) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    int result = ioctl(sock, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        result = ioctl(sock, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return result;
+}
+
+static void reset_signals(void) {
+    struct sigaction defaults;
+    memset(&defaults, 0, sizeof defaults);
+    defaults.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &defaults, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int move_fd(int from, int to) {
+    if (from < 0 || from == to) return 0;
+    return dup2(from, to) < 0 ? -1 : 0;
+}
+
+/// The command itself: drops privileges, wires stdio, execs.
+static void run_command(const strata_spawn_request *request, int report_fd) {
+    reset_signals();
+    if (request->change_ids) {
+        if (setgroups(0, NULL) != 0 || setgid(request->gid) != 0 || setuid(request->uid) != 0) {
+            fail(report_fd, STRATA_STEP_DROP_PRIVILEGES);
+        }
+    }
+    if (move_fd(request->stdin_fd, 0) != 0 || move_fd(request->stdout_fd, 1) != 0
+        || move_fd(request->stderr_fd, 2) != 0) {
+        fail(report_fd, STRATA_STEP_STDIO);
+    }
+    // Nothing of strata's (locks, pipes) leaks into the build: every other
+    // descriptor closes at exec, the report pipe included.
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    execve(request->argv[0], (char *const *)request->argv, (char *const *)request->envp);
+    fail(report_fd, STRATA_STEP_EXEC);
+}
+
+/// pid 1 of the new PID namespace: prepares the root, starts the command,
+/// reaps every orphan until the command exits, and exits with its status.
+static void run_init(const strata_spawn_request *request, int report_fd) {
+    if (die_with_parent(0) != 0) fail(report_fd, STRATA_STEP_PARENT_DEATH_SIGNAL);
+    if (request->proc_path != NULL
+        && mount("proc", request->proc_path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+        fail(report_fd, STRATA_STEP_MOUNT_PROC);
+    }
+    if (request->sysfs_path != NULL
+        && mount("sysfs", request->sysfs_path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+        fail(report_fd, STRATA_STEP_MOUNT_SYSFS);
+    }
+    if (request->isolate_network && bring_up_loopback() != 0) fail(report_fd, STRATA_STEP_LOOPBACK);
+    if (request->hostname != NULL && sethostname(request->hostname, strlen(request->hostname)) != 0) {
+        fail(report_fd, STRATA_STEP_HOSTNAME);
+    }
+    if (request->root != NULL && chroot(request->root) != 0) fail(report_fd, STRATA_STEP_CHROOT);
+    if (chdir(request->workdir != NULL ? request->workdir : "/") != 0) fail(report_fd, STRATA_STEP_CHDIR);
+
+    pid_t command = fork();
+    if (command < 0) fail(report_fd, STRATA_STEP_FORK_COMMAND);
+    if (command == 0) run_command(request, report_fd);
+    close(report_fd);
+
+    int command_status = 127;
+    for (;;) {
+        int status;
+        pid_t reaped = waitpid(-1, &status, 0);
+        if (reaped < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (reaped == command) {
+            command_status = exit_status_of(status);
+            break;
+        }
+    }
+    _exit(command_status);
+}
+
+/// Between strata and init: leaves strata's namespaces, then waits for init.
+static void run_supervisor(const strata_spawn_request *request, int report_fd, pid_t strata) {
+    if (die_with_parent(strata) != 0) fail(report_fd, STRATA_STEP_PARENT_DEATH_SIGNAL);
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (request->isolate_network) flags |= CLONE_NEWNET;
+    if (unshare(flags) != 0) fail(report_fd, STRATA_STEP_UNSHARE);
+
+    pid_t init = fork();
+    if (init < 0) fail(report_fd, STRATA_STEP_FORK_INIT);
+    if (init == 0) run_init(request, report_fd);
+    close(report_fd);
+
+    int status = 0;
+    while (waitpid(init, &status, 0) < 0) {
+        if (errno != EINTR) _exit(127);
+    }
+    _exit(exit_status_of(status));
+}
+
+pid_t strata_spawn(const strata_spawn_request *request, strata_spawn_failure *failure) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        failure->step = STRATA_STEP_PIPE;
+        failure->error = errno;
+        return -1;
+    }
+    pid_t strata = getpid();
+    pid_t supervisor = fork();
+    if (supervisor < 0) {
+        failure->step = STRATA_STEP_FORK_SUPERVISOR;
+        failure->error = errno;
+        close(report[0]);
+        close(report[1]);
+        return -1;
+    }
+    if (supervisor == 0) {
+        close(report[0]);
+        run_supervisor(request, report[1], strata);
+    }
+    close(report[1]);
+
+    // EOF without a report means the command was exec'd.
+    strata_spawn_failure reported = { STRATA_STEP_NONE, 0 };
+    ssize_t got;
+    do {
+        got = read(report[0], &reported, sizeof reported);
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof reported) {
+        int ignored;
+        strata_wait(supervisor, &ignored);
+        *failure = reported;
+        return -1;
+    }
+    return supervisor;
+}
+
+int strata_wait(pid_t pid, int *exit_status) {
+    int status;
+    for (;;) {
+        if (waitpid(pid, &status, 0) >= 0) break;
+        if (errno != EINTR) return -1;
+    }
+    *exit_status = exit_status_of(status);
+    return 0;
+}
+
+int strata_enter_private_mount_namespace(void) {
+    if (unshare(CLONE_NEWNS) != 0) return -1;
+    return mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}

@@ -1,0 +1,32 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "strata_sys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+int strata_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+ssize_t strata_copy_file_range(int fd_in, int fd_out, size_t length) {
+    return copy_file_range(fd_in, NULL, fd_out, NULL, length, 0);
+}
+
+int strata_syncfs(int fd) { return syncfs(fd); }
+
+dev_t strata_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+unsigned int strata_major(dev_t dev) { return major(dev); }
+unsigned int strata_minor(dev_t dev) { return minor(dev); }
+
+int strata_open_path_flags(void) { return O_PATH | O_NOFOLLOW | O_CLOEXEC; }
+long strata_utime_omit(void) { return UTIME_OMIT; }
+
+int strata_file_system_type(const char *path, long *type) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    *type = (long)info.f_type;
+    return 0;
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a package in a fresh scratch root over its base and dependency layers.",
+        discussion: """
+            Resolves the build dependencies in a throwaway overlay, reuses the dependency layer \
+            with the same key or creates it, runs the build command in a scratch overlay, copies \
+            [build] output to --output, and tears every mount down.
+
+            Example: strata build --profile bookworm --output ./out ~/src/hello-2.10
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Profile name or path to a .toml file.", valueName: "name"))
+    var profile: String
+
+    @Option(name: .long, help: ArgumentHelp("Where the artifacts go (default: the current directory).", valueName: "dir"))
+    var output: String = "."
+
+    @Flag(name: .long, help: "Keep the scratch upper of a failed build and say where it is.")
+    var keepFailed = false
+
+    @Option(name: .long, help: ArgumentHelp("Parallel jobs for the build command: sets STRATA_JOBS for it (not part of any key).", valueName: "n"))
+    var jobs: Int?
+
+    @Argument(help: ArgumentHelp("The unpacked source tree of the package.", valueName: "source-dir"))
+    var source: String
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+    }
+
+    func run() throws {
+        try global.handlingErrors {
+            let report = try BuildRunner(global: global).build(
+                profile: profile, source: source, output: output, keepFailed: keepFailed, jobs: jobs)
+            Output(json: global.json).print(report) { BuildSummary(report: report).text }
+            if !report.succeeded { throw ExitCode(1) }
+        }
+    }
+}
+
+/// The steps of `strata build`, shared with `plan` and `shell`.
+struct BuildRunner {
+    let global: GlobalOptions
+
+    func session(profile reference: String) throws(StrataError) -> BuildSession {
+        let profile = try ProfileLoader.standard(environment: global.environment).load(reference)
+        try Host.prepareForMounts()
+        return try BuildSession(store: try global.openStore(), profile: profile, logger: global.logger())
+    }
+
+    func build(profile reference: String, source: String, output: String, keepFailed: Bool, jobs: Int?) throws(StrataError) -> BuildReport {
+        let session = try session(profile: reference)
+        if let jobs { session.buildEnvironment["STRATA_JOBS"] = String(jobs) }
+        defer { session.close() }
+        var timings = BuildReport.Timings()
+        var clock = ContinuousClock.now
+        let plan = try session.plan(source: source)
+        timings.resolve = milliseconds(since: clock)
+        clock = ContinuousClock.now
+        let (ready, created) = try session.createMissingLayers(plan)
+        timings.layer = milliseconds(since: clock)
+        return try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
+    }
+
+    private func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// The human summary of a build.
+struct BuildSummary {
+    let report: BuildReport
+
+    var text: String {
+        var lines = ["strata build of \(report.source) with profile \(report.profile)"]
+        for layer in report.layers {
+            let state = layer.reused ? "reused" : "created"
+            let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
+            lines.append("  \(layer.role.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
+        }
+        if report.succeeded {
+            let list = report.artifacts.isEmpty ? "no artifacts" : "\(report.artifacts.count) artifact(s) in \(report.output): \(report.artifacts.joined(separator: ", "))"
+            lines.append("  build succeeded; \(list)")
+        } else {
+            lines.append("  build FAILED with exit status \(report.build.exitCode)")
+            if let kept = report.keptScratch { lines.append("  the scratch layer was kept at \(kept)") }
+        }
+        let t = report.timings
+        lines.append("  timings: resolve \(t.resolve) ms, layer \(t.layer) ms, setup \(t.setup) ms, build \(t.build) ms, teardown \(t.teardown) ms")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StrataCore
+
+/// --store, --json and --verbose: accepted by every command.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store directory (default: $STRATA_STORE, else /var/lib/strata).", valueName: "dir"))
+    var store: String?
+
+    @Flag(name: .long, help: "Print one JSON document on stdout; progress and logs go to stderr.")
+    var json = false
+
+    @Flag(name: [.long, .customShort("v")], help: "Log each step to stderr.")
+    var verbose = false
+
+    /// DESIGN.md puts global options before the command (`strata --json build`);
+    /// the parser wants them on the command, so they are moved to the end.
+    static func movingLeadingOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if first == "--json" || first == "--verbose" || first == "-v" || first.hasPrefix("--store=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else if first == "--store", rest.count > 1 {
+                leading.append(contentsOf: rest.prefix(2))
+                rest = rest.dropFirst(2)
+            } else {
+                break
+            }
+        }
+        return Array(rest) + leading
+    }
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func logger() -> Logger {
+        var logger = Logger(label: "strata") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = verbose ? .info : .warning
+        return logger
+    }
+
+    /// The store, opened (its directories created).
+    func openStore() throws(StrataError) -> Store {
+        try Store.open(Store.path(option: store, environment: environment))
+    }
+
+    /// Runs a command body, printing a StrataError the documented way and
+    /// exiting with its code.
+    func handlingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as StrataError {
+            Output(json: json).error(error)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import StrataCore
+
+struct ImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Import, list, inspect and remove base images.",
+        subcommands: [ImageImport.self, ImageList.self, ImageInspect.self, ImageRemove.self]
+    )
+}
+
+/// image.json plus where its rootfs is.
+struct ImageDocument: Encodable {
+    let name: String
+    let digest: String
+    let source: String
+    let imported_at: String
+    let rootfs: String
+
+    init(_ record: ImageRecord, images: ImageStore) {
+        name = record.name
+        digest = record.digest
+        source = record.source
+        imported_at = record.importedAt
+        rootfs = images.rootfs(record.name)
+    }
+
+    var text: String {
+        "\(name)\n  digest   \(digest)\n  source   \(source)\n  imported \(imported_at)\n  rootfs   \(rootfs)"
+    }
+}

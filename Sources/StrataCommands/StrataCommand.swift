@@ -1,0 +1,41 @@
+// StrataCommands: the command line. One file per subcommand, grouped by noun;
+// each parses its arguments and calls StrataCore. The `strata` executable
+// only calls `StrataMain.run()`.
+import ArgumentParser
+import Glibc
+import StrataCore
+
+public struct StrataCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Layered overlayfs build roots: reuse installed build dependencies across builds.",
+        discussion: """
+            Every build stacks a read-only base image, a dependency layer keyed by the hash of the \
+            resolved build dependencies, and a throwaway scratch layer. The dependency layer is \
+            reused for as long as that hash is unchanged.
+
+            Global options (--store, --json, --verbose) may come before or after the command.
+            Exit codes: 0 success, 1 the build command failed, 2 bad usage, profile or input, \
+            3 resolving or installing dependencies failed, 4 environment (not root, no overlayfs, \
+            unsuitable store); `plan` exits 10 when a layer would be built.
+            """,
+        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, LayersCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The entry point of the `strata` executable.
+public enum StrataMain {
+    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        do {
+            var command = try StrataCommand.parseAsRoot(GlobalOptions.movingLeadingOptions(arguments))
+            try command.run()
+            exit(0)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            StrataCommand.exit(withError: error)
+        }
+    }
+}

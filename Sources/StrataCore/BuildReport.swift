@@ -1,0 +1,46 @@
+/// The outcome of `strata build`, printed as text or as JSON (Docs/json.md).
+public struct BuildReport: Sendable, Codable {
+    public struct Layer: Sendable, Codable {
+        public var role: InputManifest.Role
+        public var key: LayerKey
+        public var reused: Bool
+        public var dependencies: Int?
+    }
+
+    public struct Build: Sendable, Codable {
+        public var exitCode: Int32
+        enum CodingKeys: String, CodingKey { case exitCode = "exit_code" }
+    }
+
+    /// Milliseconds per phase: resolving, creating layers (0 when all were
+    /// reused), mounting and preparing the scratch root, the build command,
+    /// and collecting artifacts plus unmounting and cleaning up.
+    public struct Timings: Sendable, Codable {
+        public var resolve = 0
+        public var layer = 0
+        public var setup = 0
+        public var build = 0
+        public var teardown = 0
+
+        public init() {}
+    }
+
+    public var profile: String
+    public var source: String
+    public var layers: [Layer]
+    public var build: Build
+    /// Names of the entries copied from `[build] output` into `output`.
+    public var artifacts: [String]
+    public var output: String
+    /// Where the failed build's scratch upper was kept (--keep-failed).
+    public var keptScratch: String?
+    public var timings: Timings
+
+    public var succeeded: Bool { build.exitCode == 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case profile, source, layers, build, artifacts, output
+        case keptScratch = "kept_scratch"
+        case timings = "timings_ms"
+    }
+}

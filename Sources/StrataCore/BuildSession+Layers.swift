@@ -1,0 +1,83 @@
+import Foundation
+import StrataOS
+
+extension BuildSession {
+    /// Runs the resolve command in a throwaway overlay over `lowers`, with the
+    /// source bound read-only at /build/src, and parses what it prints.
+    func resolve(source: String, lowers: [String]) throws(StrataError) -> ResolvedDependencies {
+        let upper = directory + "/resolve-upper"
+        let work = directory + "/resolve-work"
+        try during("create \(upper)") {
+            try FileTree.makeDirectories(inside: "", path: upper)
+            try FileTree.makeDirectories(inside: "", path: work)
+        }
+        let root = BuildRoot(path: mountPoint)
+        let result: (status: Int32, output: [UInt8])
+        do {
+            try root.mountOverlay(lower: lowers, upper: upper, work: work, volatile: true)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            try root.bind(source, at: "/build/src", readOnly: true)
+            let command = IsolatedCommand(
+                root: root.path, workingDirectory: "/build/src", arguments: ["/bin/sh", "-c", profile.deps.resolve],
+                environment: environment(), network: true)
+            logger.info("resolving dependencies: \(profile.deps.resolve)")
+            result = try during("run the resolve command") { try command.runCollectingOutput() }
+        } catch {
+            root.teardown()
+            throw error
+        }
+        try tearDown(root)
+        try during("remove \(upper)") {
+            try FileTree.remove(upper)
+            try FileTree.remove(work)
+        }
+        guard result.status == 0 else {
+            throw StrataError(.dependencies,
+                "the resolve command of \(profile.path) exited with status \(result.status); its messages are above. Check [deps] resolve and the package's build dependencies")
+        }
+        return try ResolvedDependencies.parse(result.output, format: profile.deps.format,
+                                              source: "output of the resolve command of \(profile.path)")
+    }
+
+    /// Builds one layer in `layers/.tmp-*`: runs the install command in an
+    /// overlay over `lowers`, then renames the upper into place. On failure
+    /// the temporary layer is discarded: nothing partial is ever used.
+    func createLayer(_ layer: PlannedLayer, lowers: [String]) throws(StrataError) {
+        let pending = try layers.begin()
+        let root = BuildRoot(path: mountPoint)
+        let status: Int32
+        do {
+            try root.mountOverlay(lower: lowers, upper: pending.upper, work: pending.work, volatile: false)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            let resolved = ResolvedDependencies(layer.inputs.dependencies ?? [])
+            let depsFile = "/tmp/strata-deps"
+            try during("write \(depsFile)") {
+                try FileTree.writeFile(root.host(depsFile), resolved.encoded(as: profile.deps.format))
+            }
+            let command = IsolatedCommand(
+                root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],
+                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile]), network: true)
+            logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
+            status = try during("run the install command") { try command.start(stdout: 2).wait() }
+            try tearDown(root)
+        } catch {
+            root.teardown()
+            layers.discard(pending)
+            throw error
+        }
+        guard status == 0 else {
+            layers.discard(pending)
+            throw StrataError(.dependencies,
+                "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
+        }
+        let record = LayerRecord(key: layer.key, created: ISO8601DateFormatter().string(from: Date()), inputs: layer.inputs)
+        do {
+            try layers.commit(pending, as: record)
+        } catch {
+            layers.discard(pending)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Glibc
+import StrataOS
+
+extension BuildSession {
+    /// Builds the package of a plan whose layers all exist: mounts the
+    /// scratch layer over them, copies the source in, runs `[build] run`,
+    /// copies `[build] output` out, and tears everything down.
+    public func build(_ plan: BuildPlan, output: String, keepFailed: Bool, timings: BuildReport.Timings,
+                      created: Set<LayerKey>) throws(StrataError) -> BuildReport {
+        guard let source = plan.source, plan.reusesEverything else {
+            throw .input("internal: build needs a plan with a source whose layers exist")
+        }
+        var timings = timings
+        let outputPath = Store.absolute(output)
+        var clock = Stopwatch()
+        let upper = directory + "/upper"
+        let work = directory + "/work"
+        let root = BuildRoot(path: mountPoint)
+        var status: Int32 = 0
+        var artifacts: [String] = []
+        do {
+            try during("create \(upper)") {
+                try FileTree.makeDirectories(inside: "", path: upper)
+                try FileTree.makeDirectories(inside: "", path: work)
+            }
+            try root.mountOverlay(lower: plan.lowers, upper: upper, work: work, volatile: true)
+            let command = try prepareScratch(root, source: source)
+            timings.setup = clock.elapsedMilliseconds
+            clock = Stopwatch()
+            logger.info("building: \(profile.build.run)")
+            status = try during("run the build command") { try command.start(stdout: 2).wait() }
+            timings.build = clock.elapsedMilliseconds
+            clock = Stopwatch()
+            if status == 0 {
+                artifacts = try collectArtifacts(from: root, to: outputPath)
+            }
+            try tearDown(root)
+        } catch {
+            root.teardown()
+            throw error
+        }
+        if status != 0 && keepFailed { keep = true }
+        close()
+        timings.teardown = clock.elapsedMilliseconds
+        let reportedLayers = plan.layers.map { layer in
+            BuildReport.Layer(role: layer.role, key: layer.key, reused: !created.contains(layer.key),
+                              dependencies: layer.inputs.dependencies?.count)
+        }
+        return BuildReport(profile: profile.name, source: source, layers: reportedLayers,
+                           build: .init(exitCode: status), artifacts: artifacts, output: outputPath,
+                           keptScratch: keep ? upper : nil, timings: timings)
+    }
+
+    /// System mounts, binds, the build user, the source copy and the output
+    /// directory; returns the command to run.
+    private func prepareScratch(_ root: BuildRoot, source: String) throws(StrataError) -> IsolatedCommand {
+        try root.mountSystem(network: profile.build.network)
+        try root.bind(profile.mounts, profile: profile.path)
+        let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
+        try during("copy the source into \(root.path)/build/src") {
+            let build = try FileTree.makeDirectories(inside: root.path, path: "/build")
+            if let user { try FileTree.changeOwner(build, to: user.identity) }
+            if let existing = try FileTree.resolveInside(root: root.path, path: "/build/src") {
+                try FileTree.remove(existing)
+            }
+            try FileTree.copy(from: source, to: build + "/src", owner: user?.identity)
+            for directory in [profile.build.output, profile.build.workdir] {
+                let path = try FileTree.makeDirectories(inside: root.path, path: directory)
+                if let user { try FileTree.changeOwner(path, to: user.identity) }
+            }
+        }
+        return IsolatedCommand(
+            root: root.path, workingDirectory: profile.build.workdir,
+            arguments: ["/bin/sh", "-c", profile.build.run],
+            environment: environment(user: user?.name ?? "root", home: user?.home ?? "/root", adding: buildEnvironment),
+            network: profile.build.network, identity: user?.identity)
+    }
+
+    /// Copies each entry of `[build] output` into the output directory,
+    /// owned by the output directory's owner. Returns the entry names.
+    private func collectArtifacts(from root: BuildRoot, to output: String) throws(StrataError) -> [String] {
+        try during("copy the artifacts from \(profile.build.output) to \(output)") {
+            guard let produced = try FileTree.resolveInside(root: root.path, path: profile.build.output) else { return [] }
+            try FileTree.makeDirectories(inside: "", path: output)
+            let owner = try FileStatus(path: output)
+            let identity = IsolatedCommand.Identity(uid: owner.uid, gid: owner.gid)
+            let names = try directoryEntries(produced)
+            for name in names {
+                let destination = output + "/" + name
+                if try FileStatus.ifExists(destination) != nil { try FileTree.remove(destination) }
+                try FileTree.copy(from: produced + "/" + name, to: destination, owner: identity)
+            }
+            return names
+        }
+    }
+
+    /// An interactive shell in a fresh scratch root over the plan's layers,
+    /// with the source copied in when the plan has one. Returns its exit status.
+    public func shell(_ plan: BuildPlan) throws(StrataError) -> Int32 {
+        let upper = directory + "/upper"
+        let work = directory + "/work"
+        let root = BuildRoot(path: mountPoint)
+        let status: Int32
+        do {
+            try during("create \(upper)") {
+                try FileTree.makeDirectories(inside: "", path: upper)
+                try FileTree.makeDirectories(inside: "", path: work)
+            }
+            try root.mountOverlay(lower: plan.lowers, upper: upper, work: work, volatile: true)
+            let command: IsolatedCommand
+            if let source = plan.source {
+                command = try prepareScratch(root, source: source)
+            } else {
+                try root.mountSystem(network: profile.build.network)
+                try root.bind(profile.mounts, profile: profile.path)
+                command = IsolatedCommand(root: root.path, arguments: ["/bin/sh"], environment: environment(),
+                                          network: profile.build.network)
+            }
+            var interactive = command
+            interactive.arguments = ["/bin/sh", "-i"]
+            interactive.identity = nil
+            interactive.environment = environment(adding: [
+                "TERM": ProcessEnvironment.value("TERM") ?? "xterm", "PS1": "strata:\\w# ",
+            ])
+            status = try during("run the shell") { try interactive.run() }
+            try tearDown(root)
+        } catch {
+            root.teardown()
+            throw error
+        }
+        return status
+    }
+}
+
+/// Reads strata's own environment.
+enum ProcessEnvironment {
+    static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}

@@ -1,0 +1,22 @@
+import Glibc
+import StrataOS
+
+/// What the machine must offer before strata mounts anything.
+public enum Host {
+    /// Root, overlayfs, and a private mount namespace for this process. Call
+    /// early in `main`, while the process has a single thread.
+    public static func prepareForMounts() throws(StrataError) {
+        if geteuid() != 0 {
+            throw .environment("strata must run as root: it mounts overlay file systems and creates namespaces; run it with sudo or as root")
+        }
+        let filesystems = (try? FileTree.readFile("/proc/filesystems")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if !filesystems.split(separator: "\n").contains(where: { $0.hasSuffix("\toverlay") }) {
+            throw .environment("this kernel does not offer overlayfs; load it with 'modprobe overlay' and try again")
+        }
+        do {
+            try MountNamespace.enterPrivate()
+        } catch {
+            throw .environment("cannot enter a private mount namespace: \(error)")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+import StrataOS
+
+/// What a layer is made of: every input that can change its content, and
+/// nothing else. A layer's key is the SHA-256 of this value's canonical JSON,
+/// and the value is stored beside the layer, so any miss can be explained as
+/// a difference between two manifests.
+public struct InputManifest: Sendable, Equatable, Codable {
+    /// Bumped whenever the way strata builds or stores layers changes.
+    public static let currentFormat = 1
+
+    public enum Role: String, Sendable, Codable { case base, update, deps }
+
+    /// The command that fills a layer and how it runs.
+    public struct Recipe: Sendable, Equatable, Codable {
+        public var command: String
+        public var environment: [String: String]
+        public var mounts: [Profile.BindMount]
+        public var network: Bool
+    }
+
+    public var format: Int
+    public var role: Role
+    public var parent: String?
+    /// For a base: the content digest of the image.
+    public var imageDigest: String?
+    public var arch: String
+    public var cacheVersion: Int
+    /// For a deps layer: the resolved set.
+    public var dependencies: [Dependency]?
+    /// For an update layer: what its state command printed.
+    public var state: String?
+    public var recipe: Recipe?
+
+    enum CodingKeys: String, CodingKey {
+        case format, role, parent, arch, dependencies, state, recipe
+        case imageDigest = "image_digest"
+        case cacheVersion = "cache_version"
+    }
+
+    /// The key: SHA-256 over the canonical encoding.
+    public var key: LayerKey {
+        // Encoding a struct of strings, numbers and arrays cannot fail.
+        let bytes = (try? CanonicalJSON.encode(self)) ?? Data()
+        return LayerKey(SHA256.hash(data: bytes).map { hexByte($0) }.joined())
+    }
+
+    public static func base(imageDigest: String, arch: String, cacheVersion: Int) -> InputManifest {
+        InputManifest(format: currentFormat, role: .base, parent: nil, imageDigest: imageDigest, arch: arch,
+                      cacheVersion: cacheVersion, dependencies: nil, state: nil, recipe: nil)
+    }
+
+    public static func deps(parent: LayerKey, profile: Profile, resolved: ResolvedDependencies) -> InputManifest {
+        InputManifest(
+            format: currentFormat, role: .deps, parent: parent.hex, imageDigest: nil, arch: profile.arch,
+            cacheVersion: profile.cacheVersion, dependencies: resolved.dependencies, state: nil,
+            recipe: Recipe(command: profile.deps.install, environment: profile.environment,
+                           mounts: profile.mounts, network: true))
+    }
+}
+
+/// A layer key: 64 lowercase hex digits.
+public struct LayerKey: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let hex: String
+
+    public init(_ hex: String) { self.hex = hex }
+
+    /// Accepts a full key only; layer directories are named by it.
+    public init?(validating text: String) {
+        guard text.count == 64, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        hex = text
+    }
+
+    public var short: String { String(hex.prefix(12)) }
+    public var description: String { hex }
+
+    public init(from decoder: any Decoder) throws {
+        hex = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}

@@ -1,0 +1,47 @@
+/// A build profile: which base, how dependencies are resolved and installed,
+/// how the package is built. Read from TOML by `ProfileLoader`.
+public struct Profile: Sendable, Equatable {
+    public struct Base: Sendable, Equatable {
+        public var image: String
+    }
+
+    public struct Update: Sendable, Equatable {
+        public var run: String
+        public var state: String
+        public var maxAge: String?
+    }
+
+    public struct Deps: Sendable, Equatable {
+        public var resolve: String
+        public var format: ResolverFormat
+        public var install: String
+    }
+
+    public struct Build: Sendable, Equatable {
+        public var run: String
+        public var workdir: String = "/build/src"
+        public var user: String?
+        public var network: Bool = false
+        public var output: String = "/build/out"
+    }
+
+    /// A `[[mount]]` entry: a host path bound into every root of the profile.
+    public struct BindMount: Sendable, Equatable, Codable, Hashable {
+        public var source: String
+        public var target: String
+        public var readonly: Bool = false
+    }
+
+    /// The name the profile was asked for by (not part of any key).
+    public var name: String
+    /// The file it was read from.
+    public var path: String
+    public var arch: String
+    public var cacheVersion: Int
+    public var base: Base
+    public var update: Update?
+    public var deps: Deps
+    public var build: Build
+    public var mounts: [BindMount]
+    public var environment: [String: String]
+}

@@ -1,0 +1,189 @@
+import Glibc
+import TOMLKit
+
+/// Turns the text of a profile into a `Profile`, checking every key.
+struct ProfileParser {
+    let text: String
+    let path: String
+    let name: String
+
+    private static let sections: [String: Set<String>] = [
+        "base": ["image"],
+        "update": ["run", "state", "max_age"],
+        "deps": ["resolve", "format", "install"],
+        "build": ["run", "workdir", "user", "network", "output"],
+        "mount": ["source", "target", "readonly"],
+    ]
+    private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env"]
+
+    func parse() throws(StrataError) -> Profile {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .input("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw .input("\(path): \(error)")
+        }
+        let lines = KeyLines(text: text)
+        for key in table.keys where !Self.topLevel.contains(key) {
+            throw unknown(key, in: nil, lines.line(ofKey: key, in: nil) ?? lines.line(ofTable: key))
+        }
+        let arch = try string(table, "arch", in: nil, lines) ?? Self.hostArchitecture()
+        let cacheVersion = try int(table, "cache_version", in: nil, lines) ?? 0
+
+        let baseTable = try section(table, "base", lines, required: true)!
+        let base = Profile.Base(image: try requiredString(baseTable, "image", in: "base", lines))
+
+        var update: Profile.Update?
+        if let updateTable = try section(table, "update", lines, required: false) {
+            update = Profile.Update(
+                run: try requiredString(updateTable, "run", in: "update", lines),
+                state: try requiredString(updateTable, "state", in: "update", lines),
+                maxAge: try string(updateTable, "max_age", in: "update", lines))
+        }
+
+        let depsTable = try section(table, "deps", lines, required: true)!
+        let formatName = try string(depsTable, "format", in: "deps", lines) ?? "lines"
+        guard let format = ResolverFormat(rawValue: formatName) else {
+            throw located("deps.format must be \"lines\" or \"json\", not \"\(formatName)\"",
+                          lines.line(ofKey: "format", in: "deps"))
+        }
+        let deps = Profile.Deps(
+            resolve: try requiredString(depsTable, "resolve", in: "deps", lines),
+            format: format,
+            install: try requiredString(depsTable, "install", in: "deps", lines))
+
+        let buildTable = try section(table, "build", lines, required: true)!
+        var build = Profile.Build(run: try requiredString(buildTable, "run", in: "build", lines))
+        if let workdir = try absolutePath(buildTable, "workdir", in: "build", lines) { build.workdir = workdir }
+        build.user = try string(buildTable, "user", in: "build", lines)
+        if let user = build.user, user.isEmpty || user.contains(":") || user.contains("/") || user.contains(" ") {
+            throw located("build.user '\(user)' is not a valid user name", lines.line(ofKey: "user", in: "build"))
+        }
+        build.network = try bool(buildTable, "network", in: "build", lines) ?? false
+        if let output = try absolutePath(buildTable, "output", in: "build", lines) { build.output = output }
+
+        var mounts: [Profile.BindMount] = []
+        if let value = table["mount"] {
+            guard let array = value.array else {
+                throw located("mount must be an array of tables: write each as [[mount]]", lines.line(ofTable: "mount"))
+            }
+            for (index, element) in array.enumerated() {
+                guard let entry = element.table else {
+                    throw located("each mount must be a table with source and target", lines.line(ofTable: "mount"))
+                }
+                let context = "mount"
+                try checkKeys(entry, allowed: Self.sections["mount"]!, in: context, index: index, lines)
+                let source = try requiredString(entry, "source", in: context, lines, index: index)
+                let target = try requiredString(entry, "target", in: context, lines, index: index)
+                guard source.hasPrefix("/"), target.hasPrefix("/") else {
+                    throw located("[[mount]] #\(index + 1): source and target must be absolute paths",
+                                  lines.line(ofKey: "source", in: context, index: index))
+                }
+                let readonly = try bool(entry, "readonly", in: context, lines, index: index) ?? false
+                mounts.append(Profile.BindMount(source: source, target: target, readonly: readonly))
+            }
+        }
+
+        var environment: [String: String] = [:]
+        if let value = table["env"] {
+            guard let envTable = value.table else {
+                throw located("env must be a table: [env] with NAME = \"value\" lines", lines.line(ofKey: "env", in: nil))
+            }
+            for key in envTable.keys {
+                guard let string = envTable[key]?.string else {
+                    throw located("env.\(key) must be a string", lines.line(ofKey: key, in: "env"))
+                }
+                guard !key.isEmpty, !key.contains("=") else {
+                    throw located("env key '\(key)' is not a valid variable name", lines.line(ofKey: key, in: "env"))
+                }
+                environment[key] = string
+            }
+        }
+
+        return Profile(name: name, path: path, arch: arch, cacheVersion: cacheVersion, base: base,
+                       update: update, deps: deps, build: build, mounts: mounts, environment: environment)
+    }
+
+    // MARK: - Typed access with located errors
+
+    private func section(_ table: TOMLTable, _ key: String, _ lines: KeyLines, required: Bool) throws(StrataError) -> TOMLTable? {
+        guard let value = table[key] else {
+            if required { throw located("missing [\(key)] table", nil) }
+            return nil
+        }
+        guard let sub = value.table else {
+            throw located("\(key) must be a table: write it as [\(key)]", lines.line(ofKey: key, in: nil))
+        }
+        try checkKeys(sub, allowed: Self.sections[key]!, in: key, index: nil, lines)
+        return sub
+    }
+
+    private func checkKeys(_ table: TOMLTable, allowed: Set<String>, in context: String, index: Int?, _ lines: KeyLines) throws(StrataError) {
+        for key in table.keys where !allowed.contains(key) {
+            throw unknown(key, in: context, lines.line(ofKey: key, in: context, index: index))
+        }
+    }
+
+    private func unknown(_ key: String, in context: String?, _ line: Int?) -> StrataError {
+        let full = context.map { "\($0).\(key)" } ?? key
+        let allowed = (context.flatMap { Self.sections[$0] } ?? Self.topLevel).sorted().joined(separator: ", ")
+        return located("unknown key '\(full)' (a typo?); allowed here: \(allowed)", line)
+    }
+
+    private func located(_ message: String, _ line: Int?) -> StrataError {
+        .input("\(path)\(line.map { ":\($0)" } ?? ""): \(message)")
+    }
+
+    private func string(_ table: TOMLTable, _ key: String, in context: String?, _ lines: KeyLines, index: Int? = nil) throws(StrataError) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let string = value.string else {
+            throw located("\(qualified(key, context)) must be a string", lines.line(ofKey: key, in: context, index: index))
+        }
+        return string
+    }
+
+    private func requiredString(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines, index: Int? = nil) throws(StrataError) -> String {
+        guard let string = try string(table, key, in: context, lines, index: index), !string.isEmpty else {
+            let line = index == nil ? lines.line(ofTable: context) : lines.line(ofTable: context, index: index)
+            throw located("[\(context)] needs \(key) = \"...\"", line)
+        }
+        return string
+    }
+
+    private func absolutePath(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines) throws(StrataError) -> String? {
+        guard let path = try string(table, key, in: context, lines) else { return nil }
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+            throw located("\(context).\(key) must be an absolute path inside the root without '..'",
+                          lines.line(ofKey: key, in: context))
+        }
+        return path
+    }
+
+    private func int(_ table: TOMLTable, _ key: String, in context: String?, _ lines: KeyLines) throws(StrataError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let int = value.int, int >= 0 else {
+            throw located("\(qualified(key, context)) must be a whole number, 0 or more", lines.line(ofKey: key, in: context))
+        }
+        return int
+    }
+
+    private func bool(_ table: TOMLTable, _ key: String, in context: String?, _ lines: KeyLines, index: Int? = nil) throws(StrataError) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let bool = value.bool else {
+            throw located("\(qualified(key, context)) must be true or false", lines.line(ofKey: key, in: context, index: index))
+        }
+        return bool
+    }
+
+    private func qualified(_ key: String, _ context: String?) -> String {
+        context.map { "\($0).\(key)" } ?? key
+    }
+
+    static func hostArchitecture() -> String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}

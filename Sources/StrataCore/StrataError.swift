@@ -1,0 +1,56 @@
+// StrataCore: the domain of Strata. Profiles, resolved dependencies, layer
+// keys and their input manifests, the store of images and layers, build
+// roots, and the build itself as a plan (data) and its execution.
+import StrataOS
+
+/// An error a user can act on. Its category decides the exit code
+/// (Docs/exit-codes.md); its message says what failed, where, and what to do.
+public struct StrataError: Error, CustomStringConvertible, Sendable {
+    public enum Category: Sendable {
+        /// Bad usage, profile or input: exit 2.
+        case input
+        /// Resolving or installing the dependencies failed: exit 3.
+        case dependencies
+        /// Not root, no overlayfs, unsuitable store, a failed system call: exit 4.
+        case environment
+    }
+
+    public let category: Category
+    public let message: String
+
+    public init(_ category: Category, _ message: String) {
+        self.category = category
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public var exitCode: Int32 {
+        switch category {
+        case .input: 2
+        case .dependencies: 3
+        case .environment: 4
+        }
+    }
+
+    static func input(_ message: String) -> StrataError { StrataError(.input, message) }
+    static func environment(_ message: String) -> StrataError { StrataError(.environment, message) }
+
+    /// A system call that failed while doing `what`.
+    static func system(_ error: SystemError, while what: String) -> StrataError {
+        StrataError(.environment, "\(what): \(error)")
+    }
+}
+
+/// Runs `body`, turning a `SystemError` into a `StrataError` that says what was being done.
+func during<T>(_ what: String, _ body: () throws -> T) throws(StrataError) -> T {
+    do {
+        return try body()
+    } catch let error as StrataError {
+        throw error
+    } catch let error as SystemError {
+        throw StrataError.system(error, while: what)
+    } catch {
+        throw StrataError(.environment, "\(what): \(error)")
+    }
+}

@@ -1,0 +1,161 @@
+import CStrataSpawn
+import Glibc
+
+/// Whole-tree operations on directories: copy, remove, create safely inside a root.
+public enum FileTree {
+    /// Copies `source` (a directory) to `destination`, which must not exist.
+    /// Keeps modes (setuid included), times, hard links, symlinks, device
+    /// nodes, fifos and extended attributes; ownership too, unless `owner`
+    /// names the uid/gid every copy should get instead. Never follows symlinks.
+    public static func copy(
+        from source: String, to destination: String, owner: IsolatedCommand.Identity? = nil
+    ) throws(SystemError) {
+        var copier = TreeCopier(owner: owner)
+        try copier.copy(source, to: destination)
+    }
+
+    /// Removes a tree the way `rm -rf --one-file-system` would, and refuses to
+    /// start when anything is mounted at or below it.
+    public static func remove(_ path: String) throws(SystemError) {
+        guard let top = try FileStatus.ifExists(path) else { return }
+        if let mount = try MountTable.entries(under: path).first {
+            throw SystemError("refuse to remove a tree with a mount inside (\(mount.target))", path: path, errno: EBUSY)
+        }
+        try removeEntry(path, status: top, device: top.device)
+    }
+
+    private static func removeEntry(_ path: String, status: FileStatus, device: UInt64) throws(SystemError) {
+        if status.kind == .directory {
+            if status.device != device {
+                throw SystemError("refuse to remove across file systems", path: path, errno: EXDEV)
+            }
+            // A directory without write or search permission (overlay work dirs) can't be emptied.
+            if status.permissions & 0o700 != 0o700 { _ = chmod(path, 0o700) }
+            for name in try directoryEntries(path) {
+                let child = path + "/" + name
+                try removeEntry(child, status: try FileStatus(path: child), device: device)
+            }
+            if rmdir(path) != 0 { throw SystemError("remove directory", path: path) }
+        } else if unlink(path) != 0 {
+            throw SystemError("remove", path: path)
+        }
+    }
+
+    /// Creates `path` (absolute, inside the root) and its missing parents below
+    /// `root`, refusing to pass through a symlink: content made by a build must
+    /// not redirect strata outside the root.
+    @discardableResult
+    public static func makeDirectories(
+        inside root: String, path: String, mode: mode_t = 0o755, created: ((String) -> Void)? = nil
+    ) throws(SystemError) -> String {
+        var current = root
+        for component in path.split(separator: "/") where component != "." {
+            if component == ".." {
+                throw SystemError("refuse a path with '..'", path: path, errno: EINVAL)
+            }
+            current += "/" + component
+            if let status = try FileStatus.ifExists(current) {
+                guard status.kind == .directory else {
+                    throw SystemError("expected a directory (found a \(status.kind.rawValue))", path: current, errno: ENOTDIR)
+                }
+            } else if mkdir(current, mode) == 0 {
+                created?(current)
+            } else if errno != EEXIST {
+                throw SystemError("create directory", path: current)
+            }
+        }
+        return current
+    }
+
+    /// The host path of `path` inside `root`, checking that no component of it
+    /// is a symlink. Returns nil when it does not exist.
+    public static func resolveInside(root: String, path: String) throws(SystemError) -> String? {
+        var current = root
+        for component in path.split(separator: "/") where component != "." {
+            if component == ".." { throw SystemError("refuse a path with '..'", path: path, errno: EINVAL) }
+            current += "/" + component
+            guard let status = try FileStatus.ifExists(current) else { return nil }
+            if status.kind == .symlink {
+                throw SystemError("refuse to follow a symlink inside the root", path: current, errno: ELOOP)
+            }
+        }
+        return current
+    }
+
+    /// Creates an empty regular file (a bind-mount target) if nothing is there.
+    public static func makeEmptyFile(_ path: String, mode: mode_t = 0o644) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemError("create file", path: path) }
+        close(fd)
+    }
+
+    /// Writes `bytes` to a new file at `path`, replacing any file there.
+    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, sync: Bool = false) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemError("create file", path: path) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            offset += written
+        }
+        if sync && fsync(fd) != 0 { throw SystemError("fsync", path: path) }
+    }
+
+    /// The whole content of a regular file.
+    public static func readFile(_ path: String) throws(SystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 { result.append(contentsOf: buffer[0..<count]); continue }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw SystemError("read", path: path) }
+            return result
+        }
+    }
+
+    /// Flushes the file system that holds `path` (syncfs(2)).
+    public static func syncFileSystem(of path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        if strata_syncfs(fd) != 0 { throw SystemError("syncfs", path: path) }
+    }
+
+    /// fsync(2) on a directory, so that a rename or a new entry in it is durable.
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw SystemError("fsync", path: path) }
+    }
+
+    /// rename(2), refusing to replace an existing directory.
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        if Glibc.rename(from, to) != 0 { throw SystemError("rename \(from) to", path: to) }
+    }
+}
+
+extension FileTree {
+    /// A character device node with exactly `mode` permissions.
+    public static func makeCharacterDevice(_ path: String, major: UInt32, minor: UInt32, mode: mode_t) throws(SystemError) {
+        if mknod(path, S_IFCHR | mode, strata_makedev(major, minor)) != 0 { throw SystemError("create device", path: path) }
+        if chmod(path, mode) != 0 { throw SystemError("change mode", path: path) }
+    }
+
+    public static func makeSymlink(_ path: String, pointingTo target: String) throws(SystemError) {
+        if symlink(target, path) != 0 { throw SystemError("create symlink", path: path) }
+    }
+
+    public static func changeOwner(_ path: String, to owner: IsolatedCommand.Identity) throws(SystemError) {
+        if lchown(path, owner.uid, owner.gid) != 0 { throw SystemError("change owner", path: path) }
+    }
+}

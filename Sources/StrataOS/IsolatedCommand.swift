@@ -1,0 +1,161 @@
+import CStrataSpawn
+import Glibc
+
+/// A command to run in its own mount, PID, UTS and IPC namespaces (and
+/// network namespace, unless networking is allowed), chrooted into `root`.
+/// Ending its PID namespace's init ends every process it made.
+public struct IsolatedCommand: Sendable {
+    public struct Identity: Sendable, Hashable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public init(uid: UInt32, gid: UInt32) { self.uid = uid; self.gid = gid }
+    }
+
+    /// Host path of the root to chroot into.
+    public var root: String
+    /// Working directory inside the root.
+    public var workingDirectory: String
+    /// The program and its arguments; the program is an absolute path inside the root.
+    public var arguments: [String]
+    public var environment: [String: String]
+    public var network: Bool
+    /// Mount a proc (for the new PID namespace) at root/proc and sysfs read-only at root/sys.
+    public var mountProcAndSys: Bool
+    public var identity: Identity?
+    public var hostname: String?
+
+    public init(
+        root: String, workingDirectory: String = "/", arguments: [String],
+        environment: [String: String] = [:], network: Bool = false,
+        mountProcAndSys: Bool = true, identity: Identity? = nil, hostname: String? = "strata"
+    ) {
+        self.root = root
+        self.workingDirectory = workingDirectory
+        self.arguments = arguments
+        self.environment = environment
+        self.network = network
+        self.mountProcAndSys = mountProcAndSys
+        self.identity = identity
+        self.hostname = hostname
+    }
+
+    /// Starts the command; standard streams default to strata's own.
+    public func start(stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) throws(SystemError) -> RunningCommand {
+        let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let argv = CStringArray(arguments)
+        let envp = CStringArray(env)
+        let cRoot = CStringArray([root, workingDirectory, root + "/proc", root + "/sys", hostname ?? ""])
+        var request = strata_spawn_request()
+        request.root = cRoot.pointer(0)
+        request.workdir = cRoot.pointer(1)
+        request.argv = UnsafePointer(argv.base)
+        request.envp = UnsafePointer(envp.base)
+        request.stdin_fd = stdin
+        request.stdout_fd = stdout
+        request.stderr_fd = stderr
+        request.isolate_network = network ? 0 : 1
+        request.proc_path = mountProcAndSys ? cRoot.pointer(2) : nil
+        request.sysfs_path = mountProcAndSys ? cRoot.pointer(3) : nil
+        if let identity {
+            request.change_ids = 1
+            request.uid = identity.uid
+            request.gid = identity.gid
+        }
+        request.hostname = hostname == nil ? nil : cRoot.pointer(4)
+        var failure = strata_spawn_failure()
+        let pid = withExtendedLifetime((argv, envp, cRoot)) { strata_spawn(&request, &failure) }
+        if pid < 0 {
+            throw SystemError("start \(arguments.first ?? "command"): \(Self.describe(failure.step))",
+                              path: root, errno: failure.error)
+        }
+        return RunningCommand(pid: pid)
+    }
+
+    /// Runs to the end; returns the exit status (128 + signal when killed).
+    public func run() throws(SystemError) -> Int32 {
+        try start().wait()
+    }
+
+    /// Runs to the end, collecting standard output; standard error stays strata's.
+    public func runCollectingOutput() throws(SystemError) -> (status: Int32, output: [UInt8]) {
+        var fds: [Int32] = [0, 0]
+        if strata_pipe_cloexec(&fds) != 0 { throw SystemError("create a pipe") }
+        let running: RunningCommand
+        do {
+            running = try start(stdout: fds[1])
+        } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if count > 0 { output.append(contentsOf: buffer[0..<count]); continue }
+            if count < 0 && errno == EINTR { continue }
+            break
+        }
+        close(fds[0])
+        return (try running.wait(), output)
+    }
+
+    static func describe(_ step: strata_spawn_step) -> String {
+        switch step {
+        case STRATA_STEP_PIPE: "pipe"
+        case STRATA_STEP_FORK_SUPERVISOR, STRATA_STEP_FORK_INIT, STRATA_STEP_FORK_COMMAND: "fork"
+        case STRATA_STEP_PARENT_DEATH_SIGNAL: "parent died during start"
+        case STRATA_STEP_UNSHARE: "unshare namespaces"
+        case STRATA_STEP_MOUNT_PROC: "mount proc"
+        case STRATA_STEP_MOUNT_SYSFS: "mount sysfs"
+        case STRATA_STEP_LOOPBACK: "bring up loopback"
+        case STRATA_STEP_HOSTNAME: "set host name"
+        case STRATA_STEP_CHROOT: "chroot"
+        case STRATA_STEP_CHDIR: "change to the working directory"
+        case STRATA_STEP_DROP_PRIVILEGES: "switch to the build user"
+        case STRATA_STEP_STDIO: "set up standard streams"
+        case STRATA_STEP_EXEC: "exec"
+        default: "unknown step"
+        }
+    }
+}
+
+/// A started command. Its pid is that of the supervising process: killing it
+/// ends the whole process tree of the command.
+public struct RunningCommand: Sendable {
+    public let pid: Int32
+
+    public func wait() throws(SystemError) -> Int32 {
+        var status: Int32 = 0
+        if strata_wait(pid, &status) != 0 { throw SystemError("wait for process \(pid)") }
+        return status
+    }
+
+    /// Ends the command and everything it started.
+    public func kill() {
+        _ = Glibc.kill(pid, SIGKILL)
+    }
+}
+
+/// NUL-terminated C strings, and a NULL-terminated array of them, for the
+/// duration of a call.
+private final class CStringArray {
+    let base: UnsafeMutablePointer<UnsafePointer<CChar>?>
+    private let count: Int
+
+    init(_ strings: [String]) {
+        count = strings.count
+        base = .allocate(capacity: strings.count + 1)
+        for (index, string) in strings.enumerated() {
+            base[index] = UnsafePointer(strdup(string))
+        }
+        base[strings.count] = nil
+    }
+
+    deinit {
+        for index in 0..<count { free(UnsafeMutableRawPointer(mutating: base[index])) }
+        base.deallocate()
+    }
+
+    func pointer(_ index: Int) -> UnsafePointer<CChar>? { base[index] }
+}

@@ -1,0 +1,35 @@
+import CStrataSpawn
+import Glibc
+
+/// Strata's own mount namespace. Every mount Strata makes lives in it, so the
+/// kernel removes them all when the process ends, whatever ends it.
+public enum MountNamespace {
+    /// Moves the process into a new, private mount namespace.
+    ///
+    /// Namespaces belong to threads: call this first thing in `main`, while
+    /// the process has one thread, or the other threads keep the host's mount
+    /// namespace. It refuses to run in a multithreaded process for that reason.
+    public static func enterPrivate() throws(SystemError) {
+        let threads = threadCount()
+        if threads > 1 {
+            throw SystemError(
+                "enter a private mount namespace (the process already has \(threads) threads; call it first in main)",
+                errno: EINVAL)
+        }
+        if strata_enter_private_mount_namespace() != 0 {
+            throw SystemError("unshare the mount namespace")
+        }
+    }
+
+    /// The number of threads of this process, from /proc/self/task.
+    public static func threadCount() -> Int {
+        guard let directory = opendir("/proc/self/task") else { return 1 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { count += 1 }
+        }
+        return count
+    }
+}

@@ -1,0 +1,40 @@
+/// Mounts performed in order and torn down in reverse. Owned by one build
+/// root; `unmountAll()` is explicit because teardown has to report failures.
+public final class MountStack {
+    public private(set) var mounted: [Mount] = []
+
+    public init() {}
+
+    public func push(_ mount: Mount) throws(SystemError) {
+        try mount.perform()
+        mounted.append(mount)
+    }
+
+    /// Unmounts everything this stack mounted, last first, then anything that
+    /// is still mounted below `directory` (mounts made inside the root by
+    /// other means). Returns the errors it met; it never stops half-way.
+    @discardableResult
+    public func unmountAll(sweeping directory: String? = nil) -> [SystemError] {
+        var errors = unmount(keeping: 0)
+        if let directory {
+            do {
+                for entry in try MountTable.entries(under: directory) {
+                    do { try Mount.unmount(entry.target) } catch { errors.append(error) }
+                }
+            } catch {
+                errors.append(error)
+            }
+        }
+        return errors
+    }
+
+    /// Unmounts the most recent mounts until `count` remain.
+    @discardableResult
+    public func unmount(keeping count: Int) -> [SystemError] {
+        var errors: [SystemError] = []
+        while mounted.count > count, let mount = mounted.popLast() {
+            do { try Mount.unmount(mount.target) } catch { errors.append(error) }
+        }
+        return errors
+    }
+}

@@ -1,0 +1,4 @@
+// The strata executable: everything lives in StrataCommands.
+import StrataCommands
+
+StrataMain.run()
