@@ -2,6 +2,7 @@
 // each parses its arguments and calls StrataCore. The `strata` executable
 // only calls `StrataMain.run()`.
 import ArgumentParser
+import Foundation
 import Glibc
 import StrataCore
 
@@ -31,11 +32,26 @@ public enum StrataMain {
         do {
             var command = try StrataCommand.parseAsRoot(GlobalOptions.movingLeadingOptions(arguments))
             try command.run()
-            exit(0)
+            finish(0)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            finish(code.rawValue)
         } catch {
-            StrataCommand.exit(withError: error)
+            // --help and --version end here with status 0.
+            if StrataCommand.exitCode(for: error) == .success { StrataCommand.exit(withError: error) }
+            FileHandle.standardError.write(Data((StrataCommand.fullMessage(for: error) + "\n").utf8))
+            finish(2)
         }
+    }
+
+    /// Exits with `status`. With STRATA_TEST_MOUNTINFO set (a test hook),
+    /// first copies this process's mount table there: the tests use it to
+    /// check that every mount was undone inside strata's own namespace,
+    /// which no other process can see.
+    private static func finish(_ status: Int32) -> Never {
+        if let path = ProcessInfo.processInfo.environment["STRATA_TEST_MOUNTINFO"],
+           let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+            try? table.write(toFile: path, atomically: false, encoding: .utf8)
+        }
+        exit(status)
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// Exit codes and messages of the command line.
+@Suite struct CommandLineTests {
+    @Test func notRootExitsFourAndSaysSo() throws {
+        let sandbox = try Sandbox()
+        let run = try Sandbox.shell("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary,
+            "--store", sandbox.store, "build", "--profile", sandbox.profile, sandbox.source("hello"),
+        ])
+        #expect(run.status == 4, "\(run.stderr)")
+        #expect(run.stderr.contains("must run as root"))
+    }
+
+    @Test func aBadProfileExitsTwoNamingFileAndLine() throws {
+        let sandbox = try Sandbox()
+        try sandbox.editProfile { $0.replacingOccurrences(of: "[build]\n", with: "[build]\nnetwrok = false\n") }
+        let lines = try String(contentsOfFile: sandbox.profile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(lines.firstIndex { $0.hasPrefix("netwrok") }) + 1
+        let run = try sandbox.build("hello")
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(sandbox.profile):\(line): unknown key 'build.netwrok'"), "\(run.stderr)")
+        let error = try #require(try run.json()["error"] as? [String: Any])
+        #expect(error["exit_code"] as? Int == 2)
+        try sandbox.expectTornDown(run)
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        let run = try Sandbox.shell(Sandbox.binary, ["build", "--no-such-option"])
+        #expect(run.status == 2)
+        let unknownImage = try Sandbox.shell(Sandbox.binary, ["image", "inspect", "../etc"])
+        #expect(unknownImage.status == 2)
+    }
+
+    @Test func aMissingImageOrSourceIsAnInputError() throws {
+        let sandbox = try Sandbox()
+        let missingSource = try sandbox.build("no-such-package")
+        #expect(missingSource.status == 2)
+        #expect(missingSource.stderr.contains("is not a directory"))
+        try sandbox.editProfile { $0.replacingOccurrences(of: "image = \"demo-base\"", with: "image = \"nope\"") }
+        let missingImage = try sandbox.build("hello")
+        #expect(missingImage.status == 2)
+        #expect(missingImage.stderr.contains("no image named 'nope'"))
+        try sandbox.expectTornDown(missingImage)
+    }
+
+    @Test func globalOptionsWorkBeforeAndAfterTheCommand() throws {
+        let sandbox = try Sandbox()
+        let before = try Sandbox.shell(Sandbox.binary, ["--store", sandbox.store, "--json", "image", "list"])
+        let after = try Sandbox.shell(Sandbox.binary, ["image", "list", "--json", "--store", sandbox.store])
+        #expect(before.status == 0 && after.status == 0)
+        #expect(before.stdout == after.stdout)
+        #expect(before.stdout.contains("demo-base"))
+    }
+}

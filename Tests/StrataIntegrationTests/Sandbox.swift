@@ -1,0 +1,166 @@
+import Foundation
+import Glibc
+import Testing
+
+/// One test's world: the demo laid out in a fresh directory (base rootfs,
+/// package repository, sources, profile), its own store with the base
+/// imported, and the `strata` binary to run against it. Everything is
+/// removed when the sandbox goes away. Needs root, like strata itself.
+final class Sandbox {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        /// strata's own mount table when it exited (STRATA_TEST_MOUNTINFO).
+        let mountTable: String
+
+        func json() throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+            return try #require(object as? [String: Any], "stdout is not a JSON object: \(stdout)")
+        }
+    }
+
+    static let repository: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var binary: String {
+        ProcessInfo.processInfo.environment["STRATA_BIN"] ?? repository + "/.build/debug/strata"
+    }
+
+    let work: String
+    var store: String { work + "/store" }
+    var profile: String { work + "/demo.toml" }
+    /// A host directory bound at /srv/log in every root, writable by anyone:
+    /// the install command counts its runs there.
+    var log: String { work + "/log" }
+
+    init() throws {
+        try #require(geteuid() == 0, "integration tests need root: strata mounts overlay file systems (run make test as root)")
+        work = NSTemporaryDirectory() + "strata-it-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
+        chmod(log, 0o1777)
+        let setup = try Self.shell(Self.repository + "/Examples/demo/setup.sh", [work])
+        try #require(setup.status == 0, "setup.sh failed: \(setup.stderr)")
+        try editProfile {
+            $0.replacingOccurrences(of: #"install = "/srv/demo-repo/bin/install""#,
+                                    with: #"install = "echo run >> /srv/log/installs && /srv/demo-repo/bin/install""#)
+                + "\n[[mount]]\nsource = \"\(log)\"\ntarget = \"/srv/log\"\n"
+        }
+        let imported = try strata(["image", "import", "demo-base", work + "/rootfs"])
+        try #require(imported.status == 0, "image import failed: \(imported.stderr)")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    func editProfile(_ edit: (String) -> String) throws {
+        let text = try String(contentsOfFile: profile, encoding: .utf8)
+        try edit(text).write(toFile: profile, atomically: true, encoding: .utf8)
+    }
+
+    func source(_ name: String) -> String { work + "/src/" + name }
+
+    /// How many times an install command ran.
+    var installRuns: Int {
+        ((try? String(contentsOfFile: log + "/installs", encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    /// Runs strata against this sandbox's store.
+    func strata(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+        let snapshot = work + "/mountinfo-" + UUID().uuidString
+        var environment = ProcessInfo.processInfo.environment
+        environment["STRATA_STORE"] = store
+        environment["STRATA_TEST_MOUNTINFO"] = snapshot
+        environment.merge(extra) { $1 }
+        var run = try Self.shell(Self.binary, arguments, environment: environment)
+        let table = (try? String(contentsOfFile: snapshot, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: snapshot)
+        run = Run(status: run.status, stdout: run.stdout, stderr: run.stderr, mountTable: table)
+        return run
+    }
+
+    func build(_ package: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> Run {
+        try strata(["--json", "build", "--profile", profile, "--output", work + "/out"] + extra + [source(package)],
+                   environment: environment)
+    }
+
+    /// Starts strata without waiting for it.
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["STRATA_STORE"] = store
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Mount points under the store in a mount table (a /proc/*/mountinfo text).
+    func mounts(underStoreIn table: String) -> [String] {
+        table.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            let target = String(fields[4])
+            return target.hasPrefix(store) ? target : nil
+        }
+    }
+
+    /// Mount points under the store as this (the test) process sees them.
+    func hostMountsUnderStore() throws -> [String] {
+        mounts(underStoreIn: try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))
+    }
+
+    func entries(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    /// Asserts the state every build must leave: nothing mounted under the
+    /// store, neither in strata's namespace nor here, and builds/ empty.
+    func expectTornDown(_ run: Run, keptBuilds: Int = 0, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(!run.mountTable.isEmpty, "strata wrote no mount table snapshot", sourceLocation: sourceLocation)
+        #expect(mounts(underStoreIn: run.mountTable) == [], "left mounted inside strata", sourceLocation: sourceLocation)
+        #expect(try hostMountsUnderStore() == [], "left mounted on the host", sourceLocation: sourceLocation)
+        #expect(entries(store + "/builds").count == keptBuilds, "builds/: \(entries(store + "/builds"))", sourceLocation: sourceLocation)
+    }
+
+    static func shell(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+                   mountTable: "")
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass. For waiting on other
+/// processes only; strata itself never sleeps to synchronise.
+func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
