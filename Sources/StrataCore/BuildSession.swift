@@ -13,9 +13,9 @@ public final class BuildSession {
     let logger: Logger
     let images: ImageStore
     let layers: LayerStore
+    private let owned: OwnedDirectory
     /// builds/<id>
-    public let directory: String
-    private let lock: FileLock
+    public var directory: String { owned.path }
     /// The mount point every merged root of this session uses in turn.
     var mountPoint: String { directory + "/root" }
     /// Set when a failed build's scratch is kept: `close()` leaves it.
@@ -31,14 +31,10 @@ public final class BuildSession {
         images = ImageStore(store: store)
         layers = LayerStore(store: store)
         StaleSweeper(store: store).sweep()
-        directory = store.builds + "/" + randomIdentifier()
-        let path = directory
-        lock = try during("create the build directory \(path)") {
-            if mkdir(path, 0o755) != 0 { throw SystemError("create directory", path: path) }
-            let lock = try FileLock(path: path + "/lock")
-            try lock.lock(.exclusive)
-            if mkdir(path + "/root", 0o755) != 0 { throw SystemError("create directory", path: path + "/root") }
-            return lock
+        owned = try OwnedDirectory.create(in: store.builds, prefix: "", store: store)
+        let root = owned.path + "/root"
+        if mkdir(root, 0o755) != 0 {
+            throw .system(SystemError("create directory", path: root), while: "create the build directory")
         }
     }
 
@@ -53,8 +49,10 @@ public final class BuildSession {
             try? FileTree.writeFile(directory + "/kept", Array("kept by --keep-failed\n".utf8))
         } else if let error = Result(catching: { try FileTree.remove(directory) }).failure {
             logger.error("could not remove \(directory): \(error)")
+            owned.lock.unlock()
+            return
         }
-        lock.unlock()
+        owned.release()
     }
 
     /// Resolves the dependencies (when there is a source) and computes every

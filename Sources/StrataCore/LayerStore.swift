@@ -10,12 +10,12 @@ public struct LayerRecord: Sendable, Codable, Equatable {
     public var inputs: InputManifest
 }
 
-/// A layer being built: `layers/.tmp-<id>/{upper,work}`, locked by its builder.
+/// A layer being built: `layers/.tmp-<id>/{upper,work}`, owned by its builder.
 public struct PendingLayer {
-    public let directory: String
+    let owned: OwnedDirectory
+    public var directory: String { owned.path }
     public var upper: String { directory + "/upper" }
     public var work: String { directory + "/work" }
-    let lock: FileLock
 }
 
 /// The finished layers of a store. A layer directory appears under its key
@@ -44,16 +44,19 @@ public struct LayerStore: Sendable {
 
     /// Starts a new layer in a locked temporary directory.
     public func begin() throws(StrataError) -> PendingLayer {
-        let directory = store.layers + "/.tmp-" + randomIdentifier()
-        return try during("create a temporary layer in \(store.layers)") {
-            if mkdir(directory, 0o755) != 0 { throw SystemError("create directory", path: directory) }
-            let lock = try FileLock(path: directory + "/lock")
-            try lock.lock(.exclusive)
-            for sub in ["upper", "work"] where mkdir(directory + "/" + sub, 0o755) != 0 {
-                throw SystemError("create directory", path: directory + "/" + sub)
+        let owned = try OwnedDirectory.create(in: store.layers, prefix: ".tmp-", store: store)
+        let pending = PendingLayer(owned: owned)
+        do {
+            try during("create a temporary layer in \(store.layers)") {
+                for sub in [pending.upper, pending.work] where mkdir(sub, 0o755) != 0 {
+                    throw SystemError("create directory", path: sub)
+                }
             }
-            return PendingLayer(directory: directory, lock: lock)
+        } catch {
+            discard(pending)
+            throw error
         }
+        return pending
     }
 
     /// Makes the pending layer durable and renames it to `layers/<key>`. When
@@ -68,16 +71,16 @@ public struct LayerStore: Sendable {
             try FileTree.syncFileSystem(of: pending.directory)
             // The manifest is written last: a layer with a manifest is complete.
             try FileTree.writeFile(pending.directory + "/manifest.json", Array(json) + [10], sync: true)
-            _ = unlink(pending.directory + "/lock")
             try FileTree.syncDirectory(pending.directory)
             if Glibc.rename(pending.directory, target) != 0 {
                 let code = errno
                 if code == ENOTEMPTY || code == EEXIST {
-                    try FileTree.remove(pending.directory)
+                    discard(pending)
                     return false
                 }
                 throw SystemError("rename \(pending.directory) to", path: target, errno: code)
             }
+            pending.owned.release()
             try FileTree.syncDirectory(store.layers)
             return true
         }
@@ -86,5 +89,6 @@ public struct LayerStore: Sendable {
     /// Throws the pending layer away.
     public func discard(_ pending: PendingLayer) {
         try? FileTree.remove(pending.directory)
+        pending.owned.release()
     }
 }

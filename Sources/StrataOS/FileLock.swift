@@ -7,10 +7,10 @@ public final class FileLock {
     public let path: String
     private let descriptor: Int32
 
-    /// Opens (creating if needed) the lock file; does not lock yet.
-    public init(path: String) throws(SystemError) {
+    /// Opens the lock file, creating it unless `create` is false; does not lock yet.
+    public init(path: String, create: Bool = true) throws(SystemError) {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
         if fd < 0 { throw SystemError("open lock file", path: path) }
         descriptor = fd
     }

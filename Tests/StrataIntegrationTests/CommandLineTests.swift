@@ -54,3 +54,31 @@ import Testing
         #expect(before.stdout.contains("demo-base"))
     }
 }
+
+@Suite struct ShellTests {
+    @Test func theShellRunsInAFreshScratchRootOverTheLayers() throws {
+        let sandbox = try Sandbox()
+        let script = sandbox.work + "/shell-input"
+        try "command -v greet; ls /build/src; touch /etc/scratch-only; exit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let run = try Sandbox.shell("/bin/sh", ["-c", "\"$0\" --store \"$1\" shell --profile \"$2\" \"$3\" < \"$4\"",
+                                                Sandbox.binary, sandbox.store, sandbox.profile, sandbox.source("hello"), script])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stdout.contains("/usr/bin/greet"), "the deps layer is not under the shell: \(run.stdout)")
+        #expect(run.stdout.contains("build.sh"), "the source is not at /build/src: \(run.stdout)")
+        #expect(sandbox.entries(sandbox.store + "/builds") == [])
+        #expect(try sandbox.hostMountsUnderStore() == [])
+        // The shell's writes were thrown away with its scratch layer.
+        let layers = sandbox.entries(sandbox.store + "/layers")
+        #expect(layers.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/layers/\(layers[0])/upper/etc/scratch-only"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/images/demo-base/rootfs/etc/scratch-only"))
+    }
+
+    @Test func withoutASourceTheShellRunsOverTheBaseAlone() throws {
+        let sandbox = try Sandbox()
+        let run = try Sandbox.shell("/bin/sh", ["-c", "echo 'command -v greet || echo no-greet' | \"$0\" --store \"$1\" shell --profile \"$2\"",
+                                                Sandbox.binary, sandbox.store, sandbox.profile])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("no-greet"))
+    }
+}
