@@ -53,21 +53,33 @@ struct BuildRunner {
     func session(profile reference: String) throws(StrataError) -> BuildSession {
         let profile = try ProfileLoader.standard(environment: global.environment).load(reference)
         try Host.prepareForMounts()
-        return try BuildSession(store: try global.openStore(), profile: profile, logger: global.logger())
+        let session = try BuildSession(store: try global.openStore(), profile: profile, logger: global.logger())
+        session.lockTimeout = global.lockTimeoutSeconds
+        return session
     }
 
     func build(profile reference: String, source: String, output: String, keepFailed: Bool, jobs: Int?) throws(StrataError) -> BuildReport {
         let session = try session(profile: reference)
         if let jobs { session.buildEnvironment["STRATA_JOBS"] = String(jobs) }
-        defer { session.close() }
-        var timings = BuildReport.Timings()
-        var clock = ContinuousClock.now
-        let plan = try session.plan(source: source)
-        timings.resolve = milliseconds(since: clock)
-        clock = ContinuousClock.now
-        let (ready, created) = try session.createMissingLayers(plan)
-        timings.layer = milliseconds(since: clock)
-        return try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
+        let report: BuildReport
+        do {
+            defer { session.close() }
+            var timings = BuildReport.Timings()
+            var clock = ContinuousClock.now
+            let plan = try session.plan(source: source)
+            timings.resolve = milliseconds(since: clock)
+            clock = ContinuousClock.now
+            let (ready, created) = try session.prepareLayers(plan)
+            timings.layer = milliseconds(since: clock)
+            report = try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
+        }
+        if !session.profile.gc.isEmpty {
+            let collected = try GarbageCollector(store: session.store).collect(session.profile.gc, dryRun: false)
+            if !collected.removed.isEmpty {
+                Output(json: global.json).note("gc ([gc] of \(session.profile.path)): removed \(collected.removed.count) layer(s), freed \(Quantity.human(bytes: collected.freedBytes))")
+            }
+        }
+        return report
     }
 
     private func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import StrataCore
 
-/// --store, --json and --verbose: accepted by every command.
+/// --store, --json, --verbose and --lock-timeout: accepted by every command.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store directory (default: $STRATA_STORE, else /var/lib/strata).", valueName: "dir"))
     var store: String?
@@ -14,6 +14,16 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.long, .customShort("v")], help: "Log each step to stderr.")
     var verbose = false
 
+    @Option(name: .long, help: ArgumentHelp("How long to wait for a lock another strata holds: seconds, or 30m, 2h (default 1h).", valueName: "duration"))
+    var lockTimeout: String = "1h"
+
+    func validate() throws {
+        if Quantity.seconds(lockTimeout) == nil {
+            throw ValidationError("--lock-timeout '\(lockTimeout)' is not a duration; write e.g. 600, 30m or 2h")
+        }
+    }
+
+    var lockTimeoutSeconds: Double { Quantity.seconds(lockTimeout) ?? 3600 }
     /// DESIGN.md puts global options before the command (`strata --json build`);
     /// the parser wants them on the command, so they are moved to the end.
     static func movingLeadingOptions(_ arguments: [String]) -> [String] {
@@ -23,7 +33,10 @@ struct GlobalOptions: ParsableArguments {
             if first == "--json" || first == "--verbose" || first == "-v" || first.hasPrefix("--store=") {
                 leading.append(first)
                 rest = rest.dropFirst()
-            } else if first == "--store", rest.count > 1 {
+            } else if first.hasPrefix("--lock-timeout=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else if first == "--store" || first == "--lock-timeout", rest.count > 1 {
                 leading.append(contentsOf: rest.prefix(2))
                 rest = rest.dropFirst(2)
             } else {

@@ -27,7 +27,7 @@ struct ShellCommand: ParsableCommand {
         try global.handlingErrors {
             let session = try BuildRunner(global: global).session(profile: profile)
             defer { session.close() }
-            let (plan, _) = try session.createMissingLayers(try session.plan(source: source))
+            let (plan, _) = try session.prepareLayers(try session.plan(source: source))
             status = try session.shell(plan)
         }
         throw ExitCode(status)

@@ -15,12 +15,12 @@ public struct StrataCommand: ParsableCommand {
             resolved build dependencies, and a throwaway scratch layer. The dependency layer is \
             reused for as long as that hash is unchanged.
 
-            Global options (--store, --json, --verbose) may come before or after the command.
+            Global options (--store, --json, --verbose, --lock-timeout) may come before or after the command.
             Exit codes: 0 success, 1 the build command failed, 2 bad usage, profile or input, \
             3 resolving or installing dependencies failed, 4 environment (not root, no overlayfs, \
-            unsuitable store); `plan` exits 10 when a layer would be built.
+            unsuitable store, lock timeout); `plan` exits 10 when a layer would be built; 130 and 143 after SIGINT and SIGTERM.
             """,
-        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, LayersCommand.self]
+        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, LayersCommand.self, GCCommand.self]
     )
 
     public init() {}

@@ -22,7 +22,9 @@ extension BuildSession {
                 root: root.path, workingDirectory: "/build/src", arguments: ["/bin/sh", "-c", profile.deps.resolve],
                 environment: environment(), network: true)
             logger.info("resolving dependencies: \(profile.deps.resolve)")
+            PausePoint.resolve.pauseIfRequested()
             result = try during("run the resolve command") { try command.runCollectingOutput() }
+            try StrataError.checkInterruption()
         } catch {
             root.teardown()
             throw error
@@ -61,6 +63,8 @@ extension BuildSession {
                 environment: environment(adding: ["STRATA_DEPS_FILE": depsFile]), network: true)
             logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
             status = try during("run the install command") { try command.start(stdout: 2).wait() }
+            try StrataError.checkInterruption()
+            PausePoint.install.pauseIfRequested()
             try tearDown(root)
         } catch {
             root.teardown()

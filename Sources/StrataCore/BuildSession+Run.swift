@@ -28,12 +28,15 @@ extension BuildSession {
             timings.setup = clock.elapsedMilliseconds
             clock = Stopwatch()
             logger.info("building: \(profile.build.run)")
+            PausePoint.build.pauseIfRequested()
             status = try during("run the build command") { try command.start(stdout: 2).wait() }
+            try StrataError.checkInterruption()
             timings.build = clock.elapsedMilliseconds
             clock = Stopwatch()
             if status == 0 {
                 artifacts = try collectArtifacts(from: root, to: outputPath)
             }
+            PausePoint.teardown.pauseIfRequested()
             try tearDown(root)
         } catch {
             root.teardown()
@@ -122,6 +125,7 @@ extension BuildSession {
             interactive.environment = environment(adding: [
                 "TERM": ProcessEnvironment.value("TERM") ?? "xterm", "PS1": "strata:\\w# ",
             ])
+            Termination.ignoreInterrupts()
             status = try during("run the shell") { try interactive.run() }
             try tearDown(root)
         } catch {

@@ -22,6 +22,10 @@ public final class BuildSession {
     var keep = false
     /// Variables for the build command only (never part of a key), such as STRATA_JOBS.
     public var buildEnvironment: [String: String] = [:]
+    /// How long to wait for a lock held by another strata, in seconds.
+    public var lockTimeout: Double = 3600
+    /// Locks held until `close()`: the image and every layer in use, shared.
+    private var held: [FileLock] = []
     private var closed = false
 
     public init(store: Store, profile: Profile, logger: Logger) throws(StrataError) {
@@ -53,6 +57,8 @@ public final class BuildSession {
             return
         }
         owned.release()
+        held.forEach { $0.unlock() }
+        held.removeAll()
     }
 
     /// Resolves the dependencies (when there is a source) and computes every
@@ -61,6 +67,8 @@ public final class BuildSession {
         if profile.update != nil {
             throw .input("\(profile.path): [update] layers are not supported by this version of strata yet; remove the [update] table")
         }
+        let imageLock = try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)")
+        held.append(imageLock)
         let image = try images.inspect(profile.base.image)
         let baseInputs = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
         let base = PlannedLayer(role: .base, key: baseInputs.key, exists: true, inputs: baseInputs)
@@ -82,16 +90,66 @@ public final class BuildSession {
                          lowers: (exists ? [layers.upper(key)] : []) + baseLowers)
     }
 
-    /// The plan with every missing layer created. Returns it with the
-    /// layers now stacked, and which layers this call created.
-    public func createMissingLayers(_ plan: BuildPlan) throws(StrataError) -> (plan: BuildPlan, created: Set<LayerKey>) {
-        guard let deps = plan.deps, !deps.exists else { return (plan, []) }
+    /// Makes every layer of the plan exist and holds it in use (a shared lock)
+    /// until `close()`. A missing layer is created under its exclusive lock,
+    /// so that of N builds that need it, one installs and the others wait and
+    /// reuse it. Returns the plan with the layers stacked, and which layers
+    /// this call created.
+    public func prepareLayers(_ plan: BuildPlan) throws(StrataError) -> (plan: BuildPlan, created: Set<LayerKey>) {
+        guard let deps = plan.deps else { return (plan, []) }
         let parentLowers = [images.rootfs(plan.image.name)]
-        try createLayer(deps, lowers: parentLowers)
-        let finished = BuildPlan(profile: plan.profile, source: plan.source, image: plan.image, base: plan.base,
-                                 deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs),
-                                 lowers: [layers.upper(deps.key)] + parentLowers)
-        return (finished, [deps.key])
+        var created: Set<LayerKey> = []
+        for _ in 0..<3 {
+            let layerLock = try openLock(layers.lockPath(deps.key))
+            if !layers.exists(deps.key) {
+                try wait(for: layerLock, .exclusive, what: "deps layer \(deps.key.short)")
+                if !layers.exists(deps.key) {
+                    try createLayer(deps, lowers: parentLowers)
+                    created.insert(deps.key)
+                }
+            }
+            // Held shared from here: gc and `layers rm` leave the layer alone.
+            try wait(for: layerLock, .shared, what: "deps layer \(deps.key.short)")
+            if layers.exists(deps.key) {
+                held.append(layerLock)
+                try layers.recordUse(deps.key, profile: profile.name,
+                                     package: plan.source.map { String($0.split(separator: "/").last ?? "") })
+                let ready = BuildPlan(profile: plan.profile, source: plan.source, image: plan.image, base: plan.base,
+                                      deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs),
+                                      lowers: [layers.upper(deps.key)] + parentLowers)
+                return (ready, created)
+            }
+            // Removed between our check and our lock (a gc): start again.
+            layerLock.unlock()
+        }
+        throw .environment("deps layer \(deps.key.short) was removed three times while this build waited for it; stop the gc or layers rm that keeps removing it")
+    }
+
+    /// Opens a lock file and takes it, waiting at most `lockTimeout`.
+    func lock(_ path: String, _ mode: FileLock.Mode, what: String) throws(StrataError) -> FileLock {
+        let lock = try openLock(path)
+        try wait(for: lock, mode, what: what)
+        return lock
+    }
+
+    func openLock(_ path: String) throws(StrataError) -> FileLock {
+        try during("open lock file \(path)") { try FileLock(path: path) }
+    }
+
+    func wait(for lock: FileLock, _ mode: FileLock.Mode, what: String) throws(StrataError) {
+        do {
+            try lock.lock(mode, timeout: lockTimeout)
+        } catch {
+            switch error {
+            case .timedOut(let path, let holders):
+                throw .environment("timed out after \(Int(lockTimeout)) s waiting for \(what) (\(path), \(LockHolders.describe(holders))); wait for that process, or raise --lock-timeout")
+            case .interrupted:
+                try StrataError.checkInterruption()
+                throw .environment("interrupted while waiting for \(what)")
+            case .failed(let system):
+                throw .system(system, while: "lock \(what)")
+            }
+        }
     }
 
     /// The environment of every command: a standard PATH and HOME, then the

@@ -3,7 +3,8 @@ import StrataOS
 
 /// What the machine must offer before strata mounts anything.
 public enum Host {
-    /// Root, overlayfs, and a private mount namespace for this process. Call
+    /// Root, overlayfs, a private mount namespace for this process, and the
+    /// SIGINT/SIGTERM handlers that let a build tear down before exiting. Call
     /// early in `main`, while the process has a single thread.
     public static func prepareForMounts() throws(StrataError) {
         if geteuid() != 0 {
@@ -13,6 +14,7 @@ public enum Host {
         if !filesystems.split(separator: "\n").contains(where: { $0.hasSuffix("\toverlay") }) {
             throw .environment("this kernel does not offer overlayfs; load it with 'modprobe overlay' and try again")
         }
+        Termination.install()
         do {
             try MountNamespace.enterPrivate()
         } catch {

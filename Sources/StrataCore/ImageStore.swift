@@ -24,6 +24,8 @@ public struct ImageStore: Sendable {
     public init(store: Store) { self.store = store }
 
     public func directory(_ name: String) -> String { store.images + "/" + name }
+    /// Builds hold it shared while they use the image; import and rm exclusive.
+    public func lockPath(_ name: String) -> String { store.locks + "/image-" + name + ".lock" }
     public func rootfs(_ name: String) -> String { directory(name) + "/rootfs" }
 
     /// Copies a directory tree into the store as image `name`. The image
@@ -35,7 +37,7 @@ public struct ImageStore: Sendable {
         guard let status = try? FileStatus.ifExists(sourcePath), status.kind == .directory else {
             throw .input("image source \(sourcePath) is not a directory; give the root directory of a file system tree (tar archives are not supported yet)")
         }
-        let lock = try during("lock image \(name)") { try FileLock(path: store.locks + "/image-\(name).lock") }
+        let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
         try during("lock image \(name)") { try lock.lock(.exclusive) }
         if (try? FileStatus.ifExists(directory(name))) != nil {
             throw .input("image '\(name)' exists already; remove it first with 'strata image rm \(name)' or pick another name")
@@ -82,8 +84,10 @@ public struct ImageStore: Sendable {
 
     public func remove(_ name: String) throws(StrataError) {
         _ = try inspect(name)
-        let lock = try during("lock image \(name)") { try FileLock(path: store.locks + "/image-\(name).lock") }
-        try during("lock image \(name)") { try lock.lock(.exclusive) }
+        let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
+        guard try during("lock image \(name)", { try lock.tryLock(.exclusive) }) else {
+            throw .input("image '\(name)' is in use (\(LockHolders.describe(lock.holders()))); remove it when those builds are done")
+        }
         // Renamed first, so that a crash half-way never leaves a half-removed image under its name.
         let doomed = store.images + "/.rm-\(name)-\(randomIdentifier())"
         try during("remove image \(name)") {

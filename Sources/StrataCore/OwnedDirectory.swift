@@ -29,6 +29,24 @@ struct OwnedDirectory {
         }
     }
 
+    /// Takes over an existing directory by renaming it to `parent/<prefix><id>`
+    /// under a new lock, e.g. a layer about to be deleted.
+    static func claim(_ existing: String, in parent: String, prefix: String, store: Store) throws(StrataError) -> OwnedDirectory {
+        let path = parent + "/" + prefix + randomIdentifier()
+        let lockPath = lockFile(for: path, store: store)
+        return try during("move \(existing) out of the way") {
+            let lock = try FileLock(path: lockPath)
+            try lock.lock(.exclusive)
+            do {
+                try FileTree.rename(existing, to: path)
+            } catch {
+                _ = unlink(lockPath)
+                throw error
+            }
+            return OwnedDirectory(path: path, lock: lock, lockPath: lockPath)
+        }
+    }
+
     /// Gives up ownership once the directory is gone (removed or renamed).
     func release() {
         _ = unlink(lockPath)

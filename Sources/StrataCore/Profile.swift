@@ -44,4 +44,6 @@ public struct Profile: Sendable, Equatable {
     public var build: Build
     public var mounts: [BindMount]
     public var environment: [String: String]
+    /// `[gc]`: limits applied after every build of this profile (empty: none).
+    public var gc: GCPolicy = GCPolicy()
 }

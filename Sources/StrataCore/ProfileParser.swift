@@ -13,8 +13,9 @@ struct ProfileParser {
         "deps": ["resolve", "format", "install"],
         "build": ["run", "workdir", "user", "network", "output"],
         "mount": ["source", "target", "readonly"],
+        "gc": ["max_size", "max_age", "keep_last"],
     ]
-    private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env"]
+    private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env", "gc"]
 
     func parse() throws(StrataError) -> Profile {
         let table: TOMLTable
@@ -102,8 +103,30 @@ struct ProfileParser {
             }
         }
 
-        return Profile(name: name, path: path, arch: arch, cacheVersion: cacheVersion, base: base,
-                       update: update, deps: deps, build: build, mounts: mounts, environment: environment)
+        var profile = Profile(name: name, path: path, arch: arch, cacheVersion: cacheVersion, base: base,
+                              update: update, deps: deps, build: build, mounts: mounts, environment: environment)
+        if let gcTable = try section(table, "gc", lines, required: false) {
+            profile.gc = try gcPolicy(gcTable, lines)
+        }
+        return profile
+    }
+
+    private func gcPolicy(_ table: TOMLTable, _ lines: KeyLines) throws(StrataError) -> GCPolicy {
+        var policy = GCPolicy()
+        if let text = try string(table, "max_size", in: "gc", lines) {
+            guard let bytes = Quantity.bytes(text) else {
+                throw located("gc.max_size '\(text)' is not a size; write e.g. \"20G\" or \"500M\"", lines.line(ofKey: "max_size", in: "gc"))
+            }
+            policy.maxSize = bytes
+        }
+        if let text = try string(table, "max_age", in: "gc", lines) {
+            guard let seconds = Quantity.seconds(text) else {
+                throw located("gc.max_age '\(text)' is not a duration; write e.g. \"30d\", \"12h\" or \"90m\"", lines.line(ofKey: "max_age", in: "gc"))
+            }
+            policy.maxAge = seconds
+        }
+        policy.keepLast = try int(table, "keep_last", in: "gc", lines)
+        return policy
     }
 
     // MARK: - Typed access with located errors

@@ -1,6 +1,7 @@
 // StrataCore: the domain of Strata. Profiles, resolved dependencies, layer
 // keys and their input manifests, the store of images and layers, build
 // roots, and the build itself as a plan (data) and its execution.
+import Glibc
 import StrataOS
 
 /// An error a user can act on. Its category decides the exit code
@@ -11,8 +12,10 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
         case input
         /// Resolving or installing the dependencies failed: exit 3.
         case dependencies
-        /// Not root, no overlayfs, unsuitable store, a failed system call: exit 4.
+        /// Not root, no overlayfs, unsuitable store, a lock timeout, a failed system call: exit 4.
         case environment
+        /// Ended by SIGINT or SIGTERM after teardown: exit 128 + the signal.
+        case interrupted(signal: Int32)
     }
 
     public let category: Category
@@ -30,6 +33,15 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
         case .input: 2
         case .dependencies: 3
         case .environment: 4
+        case .interrupted(let signal): 128 + signal
+        }
+    }
+
+    /// Throws `.interrupted` when SIGINT or SIGTERM has arrived: checked
+    /// between steps, so that teardown runs before strata exits.
+    static func checkInterruption() throws(StrataError) {
+        if let signal = Termination.signal {
+            throw StrataError(.interrupted(signal: signal), "interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM"); everything was torn down")
         }
     }
 

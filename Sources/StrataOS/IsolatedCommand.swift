@@ -68,6 +68,7 @@ public struct IsolatedCommand: Sendable {
             throw SystemError("start \(arguments.first ?? "command"): \(Self.describe(failure.step))",
                               path: root, errno: failure.error)
         }
+        Termination.setForegroundChild(pid)
         return RunningCommand(pid: pid)
     }
 
@@ -127,6 +128,7 @@ public struct RunningCommand: Sendable {
 
     public func wait() throws(SystemError) -> Int32 {
         var status: Int32 = 0
+        defer { Termination.setForegroundChild(0) }
         if strata_wait(pid, &status) != 0 { throw SystemError("wait for process \(pid)") }
         return status
     }

@@ -1,2 +1,3 @@
 #include "strata_spawn.h"
 #include "strata_sys.h"
+#include "strata_signals.h"

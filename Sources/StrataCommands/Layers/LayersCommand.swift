@@ -1,39 +1,78 @@
 import ArgumentParser
+import Foundation
 import StrataCore
 
 struct LayersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layers",
-        abstract: "List and inspect the finished layers of the store.",
-        subcommands: [LayersList.self, LayersInspect.self]
+        abstract: "List, inspect and remove the finished layers of the store.",
+        subcommands: [LayersList.self, LayersInspect.self, LayersRemove.self]
     )
 }
 
+/// One layer as `layers list` and `layers inspect` show it.
+struct LayerDocument: Encodable {
+    let key: String
+    let role: String
+    let parent: String?
+    let created: String
+    let dependencies: Int?
+    let size_bytes: UInt64?
+    let size: String?
+    let last_used: Date?
+    let use_count: Int
+    let profiles: [String]
+    let packages: [String]
+
+    init(_ record: LayerRecord, usage: LayerUsage?) {
+        key = record.key.hex
+        role = record.inputs.role.rawValue
+        parent = record.inputs.parent
+        created = record.created
+        dependencies = record.inputs.dependencies?.count
+        size_bytes = usage?.sizeBytes
+        size = usage.map { Quantity.human(bytes: $0.sizeBytes) }
+        last_used = usage?.lastUsed
+        use_count = usage?.useCount ?? 0
+        profiles = usage?.profiles ?? []
+        packages = usage?.packages ?? []
+    }
+
+    var lastUsedText: String {
+        last_used.map { ISO8601DateFormatter().string(from: $0) } ?? "never"
+    }
+}
+
 struct LayersList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the finished layers.")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the finished layers: size, last use, and which profiles and packages used them.")
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         try global.handlingErrors {
-            let records = try LayerStore(store: try global.openStore()).list()
-            struct Entry: Encodable { let key: String; let role: String; let parent: String?; let created: String; let dependencies: Int? }
-            struct Document: Encodable { let layers: [Entry] }
-            let entries = records.map {
-                Entry(key: $0.key.hex, role: $0.inputs.role.rawValue, parent: $0.inputs.parent,
-                      created: $0.created, dependencies: $0.inputs.dependencies?.count)
-            }
-            Output(json: global.json).print(Document(layers: entries)) {
-                entries.isEmpty ? "no layers" : entries.map {
-                    "\($0.key)  \($0.role)  \($0.dependencies.map { "\($0) dependencies" } ?? "")  \($0.created)"
-                }.joined(separator: "\n")
+            let layers = LayerStore(store: try global.openStore())
+            let documents = try layers.list().map { LayerDocument($0, usage: layers.usage($0.key)) }
+                .sorted { ($0.last_used ?? .distantPast) > ($1.last_used ?? .distantPast) }
+            struct Document: Encodable { let layers: [LayerDocument]; let total_bytes: UInt64 }
+            let total = documents.reduce(0) { $0 + ($1.size_bytes ?? 0) }
+            Output(json: global.json).print(Document(layers: documents, total_bytes: total)) {
+                if documents.isEmpty { return "no layers" }
+                var lines = documents.map { layer in
+                    let size = (layer.size ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
+                    let deps = layer.dependencies.map { "\($0) deps" } ?? ""
+                    return "\(layer.key)  \(layer.role)  \(size) used \(layer.use_count)x, last \(layer.lastUsedText)  \(deps)  profiles: \(layer.profiles.joined(separator: ",")); packages: \(layer.packages.joined(separator: ","))"
+                }
+                lines.append("\(documents.count) layer(s), \(Quantity.human(bytes: total))")
+                return lines.joined(separator: "\n")
             }
         }
     }
 }
 
 struct LayersInspect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show a layer's input manifest.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show a layer's input manifest, dependencies and use.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -43,16 +82,58 @@ struct LayersInspect: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let layers = LayerStore(store: try global.openStore())
-            guard let parsed = LayerKey(validating: key), let record = layers.record(parsed) else {
-                throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
-            }
-            Output(json: global.json).print(record) {
+            let record = try LayersInspect.record(key, in: layers)
+            let usage = layers.usage(record.key)
+            struct Document: Encodable { let key: LayerKey; let created: String; let inputs: InputManifest; let usage: LayerUsage? }
+            Output(json: global.json).print(Document(key: record.key, created: record.created, inputs: record.inputs, usage: usage)) {
+                let summary = LayerDocument(record, usage: usage)
                 var lines = ["layer \(record.key.hex)", "  role     \(record.inputs.role.rawValue)",
                              "  parent   \(record.inputs.parent ?? "-")", "  created  \(record.created)",
+                             "  size     \(summary.size ?? "?")", "  used     \(summary.use_count) time(s), last \(summary.lastUsedText)",
+                             "  profiles \(summary.profiles.joined(separator: ", "))",
+                             "  packages \(summary.packages.joined(separator: ", "))",
                              "  arch     \(record.inputs.arch), cache_version \(record.inputs.cacheVersion)"]
                 if let recipe = record.inputs.recipe { lines.append("  install  \(recipe.command)") }
-                for dependency in record.inputs.dependencies ?? [] { lines.append("    \(dependency.label)") }
+                let dependencies = record.inputs.dependencies ?? []
+                if !dependencies.isEmpty { lines.append("  dependencies (\(dependencies.count)):") }
+                for dependency in dependencies { lines.append("    \(dependency.label)") }
                 return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    static func record(_ key: String, in layers: LayerStore) throws(StrataError) -> LayerRecord {
+        guard let parsed = LayerKey(validating: key), let record = layers.record(parsed) else {
+            throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
+        }
+        return record
+    }
+}
+
+struct LayersRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Remove a layer.",
+        discussion: "Refuses a layer in use by a running build, and one that other layers are built on unless --force (which removes those too).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .long, help: "Also remove the layers built on this one (never one in use).")
+    var force = false
+
+    @Argument(help: "The full layer key (64 hex digits).")
+    var key: String
+
+    func run() throws {
+        try global.handlingErrors {
+            try Host.prepareForMounts()
+            let layers = LayerStore(store: try global.openStore())
+            let record = try LayersInspect.record(key, in: layers)
+            let removed = try layers.removeRefusingInUse(record.key, withChildren: force)
+            struct Document: Encodable { let removed: [LayerKey]; let freed_bytes: UInt64 }
+            Output(json: global.json).print(Document(removed: removed.keys, freed_bytes: removed.bytes)) {
+                removed.keys.map { "removed layer \($0.hex)" }.joined(separator: "\n")
+                    + "\nfreed \(Quantity.human(bytes: removed.bytes))"
             }
         }
     }

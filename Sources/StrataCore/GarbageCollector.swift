@@ -1,0 +1,128 @@
+import Foundation
+import StrataOS
+
+/// Limits on the layers a store keeps (`strata gc`, or a profile's [gc]).
+public struct GCPolicy: Sendable, Equatable {
+    /// Total disk usage of all layers, in bytes.
+    public var maxSize: UInt64?
+    /// Seconds since a layer's last use (or creation, if never used).
+    public var maxAge: Double?
+    /// How many layers may remain: the most recently used ones stay.
+    public var keepLast: Int?
+
+    public init(maxSize: UInt64? = nil, maxAge: Double? = nil, keepLast: Int? = nil) {
+        self.maxSize = maxSize
+        self.maxAge = maxAge
+        self.keepLast = keepLast
+    }
+
+    public var isEmpty: Bool { maxSize == nil && maxAge == nil && keepLast == nil }
+}
+
+/// What a collection removed (or would remove, in a dry run).
+public struct GCReport: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        public var key: LayerKey
+        public var sizeBytes: UInt64
+        public var lastUsed: Date
+        enum CodingKeys: String, CodingKey {
+            case key
+            case sizeBytes = "size_bytes"
+            case lastUsed = "last_used"
+        }
+    }
+
+    public var dryRun: Bool
+    public var removed: [Entry]
+    public var freedBytes: UInt64
+    /// Layers that a limit wanted gone but a running build was using.
+    public var inUse: [LayerKey]
+    public var remainingLayers: Int
+    public var remainingBytes: UInt64
+    /// False when in-use layers (or their parents) kept a limit from holding.
+    public var limitsHold: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case removed
+        case dryRun = "dry_run"
+        case freedBytes = "freed_bytes"
+        case inUse = "in_use"
+        case remainingLayers = "remaining_layers"
+        case remainingBytes = "remaining_bytes"
+        case limitsHold = "limits_hold"
+    }
+}
+
+/// Removes least-recently-used layers until the limits hold: never a layer
+/// in use (a build holds its lock shared), and children before parents (a
+/// layer is removed only when no remaining layer is built on it).
+public struct GarbageCollector {
+    public let store: Store
+    let layers: LayerStore
+
+    public init(store: Store) {
+        self.store = store
+        layers = LayerStore(store: store)
+    }
+
+    private struct Candidate {
+        let key: LayerKey
+        let parent: String?
+        let size: UInt64
+        let lastUsed: Date
+    }
+
+    public func collect(_ policy: GCPolicy, dryRun: Bool, now: Date = Date()) throws(StrataError) -> GCReport {
+        // One collector at a time.
+        let gcLock = try during("lock the store for gc") { try FileLock(path: store.locks + "/gc.lock") }
+        try during("lock the store for gc") { try gcLock.lock(.exclusive) }
+        defer { gcLock.unlock() }
+
+        var remaining: [LayerKey: Candidate] = [:]
+        for record in try layers.list() {
+            let usage = layers.usage(record.key)
+            let created = ISO8601DateFormatter().date(from: record.created) ?? now
+            remaining[record.key] = Candidate(
+                key: record.key, parent: record.inputs.parent,
+                size: usage?.sizeBytes ?? ((try? DiskUsage.bytes(of: layers.upper(record.key))) ?? 0),
+                lastUsed: usage?.lastUsed ?? created)
+        }
+        var report = GCReport(dryRun: dryRun, removed: [], freedBytes: 0, inUse: [], remainingLayers: 0,
+                              remainingBytes: 0, limitsHold: true)
+        var busy: Set<LayerKey> = []
+
+        func tooOld(_ candidate: Candidate) -> Bool {
+            policy.maxAge.map { now.timeIntervalSince(candidate.lastUsed) > $0 } ?? false
+        }
+        func overSize() -> Bool {
+            policy.maxSize.map { remaining.values.reduce(0) { $0 + $1.size } > $0 } ?? false
+        }
+        func overCount() -> Bool {
+            policy.keepLast.map { remaining.count > $0 } ?? false
+        }
+
+        while overSize() || overCount() || remaining.values.contains(where: tooOld) {
+            let parents = Set(remaining.values.compactMap(\.parent))
+            let leaves = remaining.values
+                .filter { !parents.contains($0.key.hex) && !busy.contains($0.key) }
+                .sorted { ($0.lastUsed, $0.key.hex) < ($1.lastUsed, $1.key.hex) }
+            let pressure = overSize() || overCount()
+            guard let victim = leaves.first(where: { pressure || tooOld($0) }) else { break }
+            let lock = try during("lock layer \(victim.key.short)") { try FileLock(path: layers.lockPath(victim.key)) }
+            guard try during("lock layer \(victim.key.short)", { try lock.tryLock(.exclusive) }) else {
+                busy.insert(victim.key)
+                report.inUse.append(victim.key)
+                continue
+            }
+            if !dryRun { try layers.remove(victim.key) }
+            lock.unlock()
+            remaining[victim.key] = nil
+            report.removed.append(.init(key: victim.key, sizeBytes: victim.size, lastUsed: victim.lastUsed))
+            report.freedBytes += victim.size
+        }
+        report.remainingLayers = remaining.count
+        report.remainingBytes = remaining.values.reduce(0) { $0 + $1.size }
+        report.limitsHold = !(overSize() || overCount() || remaining.values.contains(where: tooOld))
+        return report
+    }
+}

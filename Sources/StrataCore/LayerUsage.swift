@@ -1,0 +1,57 @@
+import Foundation
+import StrataOS
+
+/// Bookkeeping beside a finished layer (`layers/<key>/usage.json`): how big
+/// it is, when and how often it was used, and by which profiles and packages.
+/// The layer's content (`upper/`) and `manifest.json` never change; this file
+/// is replaced atomically under `locks/usage.lock` on every use.
+public struct LayerUsage: Sendable, Codable, Equatable {
+    /// Disk usage of `upper/`, measured as du does, when the layer was made.
+    public var sizeBytes: UInt64
+    public var lastUsed: Date?
+    public var useCount: Int
+    /// Profile names that used it, most recent last (at most 32).
+    public var profiles: [String]
+    /// Package (source directory) names that used it, most recent last (at most 32).
+    public var packages: [String]
+
+    static let remembered = 32
+
+    enum CodingKeys: String, CodingKey {
+        case sizeBytes = "size_bytes"
+        case lastUsed = "last_used"
+        case useCount = "use_count"
+        case profiles, packages
+    }
+
+    init(sizeBytes: UInt64) {
+        self.sizeBytes = sizeBytes
+        useCount = 0
+        profiles = []
+        packages = []
+    }
+
+    mutating func recordUse(profile: String, package: String?, at date: Date) {
+        lastUsed = date
+        useCount += 1
+        profiles = Self.appending(profile, to: profiles)
+        if let package { packages = Self.appending(package, to: packages) }
+    }
+
+    private static func appending(_ name: String, to list: [String]) -> [String] {
+        Array((list.filter { $0 != name } + [name]).suffix(remembered))
+    }
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,29 @@
+import CStrataSpawn
+import Glibc
+
+/// SIGINT and SIGTERM: recorded, and the running child killed, so that the
+/// waiting code returns, tears down, and exits 128 + signal.
+public enum Termination {
+    /// Installs the handlers; call once, early.
+    public static func install() {
+        strata_install_termination_handlers()
+    }
+
+    /// While an interactive shell runs, ^C belongs to it: strata ignores SIGINT.
+    public static func ignoreInterrupts() {
+        strata_ignore_interrupt()
+    }
+
+    /// SIGINT or SIGTERM, if one arrived.
+    public static var signal: Int32? {
+        let received = strata_termination_signal()
+        return received == 0 ? nil : received
+    }
+
+    /// The child that a termination signal kills.
+    static func setForegroundChild(_ pid: Int32) {
+        strata_set_foreground_child(pid)
+        // A signal that arrived before the child was registered still ends it.
+        if pid > 0, signal != nil { _ = kill(pid, SIGKILL) }
+    }
+}
