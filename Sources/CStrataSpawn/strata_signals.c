@@ -4,6 +4,7 @@
 #include "strata_signals.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,9 +31,20 @@ static void set_handler(int sig, void (*handler)(int)) {
     sigaction(sig, &action, NULL);
 }
 
+/* A parent may start strata with signals blocked (some process launchers
+   do); strata must receive the ones it handles. */
+static void unblock(int sig) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 void strata_install_termination_handlers(void) {
     set_handler(SIGINT, on_termination);
     set_handler(SIGTERM, on_termination);
+    unblock(SIGINT);
+    unblock(SIGTERM);
 }
 
 void strata_ignore_interrupt(void) {
@@ -52,6 +64,7 @@ int strata_flock_timeout(int fd, int operation, long timeout_ms) {
     if (errno != EWOULDBLOCK) return -1;
 
     set_handler(SIGALRM, on_timer);
+    unblock(SIGALRM);
     struct sigevent event;
     memset(&event, 0, sizeof event);
     event.sigev_notify = SIGEV_THREAD_ID;

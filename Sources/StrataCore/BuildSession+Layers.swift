@@ -76,7 +76,7 @@ extension BuildSession {
             throw StrataError(.dependencies,
                 "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
         }
-        let record = LayerRecord(key: layer.key, created: ISO8601DateFormatter().string(from: Date()), inputs: layer.inputs)
+        let record = LayerRecord(key: layer.key, created: Timestamp.format(Date()), inputs: layer.inputs)
         do {
             try layers.commit(pending, as: record)
         } catch {

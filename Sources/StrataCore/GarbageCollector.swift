@@ -81,7 +81,7 @@ public struct GarbageCollector {
         var remaining: [LayerKey: Candidate] = [:]
         for record in try layers.list() {
             let usage = layers.usage(record.key)
-            let created = ISO8601DateFormatter().date(from: record.created) ?? now
+            let created = Timestamp.parse(record.created) ?? now
             remaining[record.key] = Candidate(
                 key: record.key, parent: record.inputs.parent,
                 size: usage?.sizeBytes ?? ((try? DiskUsage.bytes(of: layers.upper(record.key))) ?? 0),

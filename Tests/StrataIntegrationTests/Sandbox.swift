@@ -88,18 +88,49 @@ final class Sandbox {
                    environment: environment)
     }
 
-    /// Starts strata without waiting for it.
-    func start(_ arguments: [String]) throws -> Process {
+    /// Starts strata without waiting for it; its output goes to files in
+    /// the sandbox, read with `finish`.
+    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["STRATA_STORE"] = store
+        environment.merge(extra) { $1 }
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let name = UUID().uuidString
+        FileManager.default.createFile(atPath: work + "/\(name).out", contents: nil)
+        FileManager.default.createFile(atPath: work + "/\(name).err", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: work + "/\(name).out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: work + "/\(name).err"))
+        outputs[ObjectIdentifier(process)] = name
         try process.run()
         return process
+    }
+
+    private var outputs: [ObjectIdentifier: String] = [:]
+
+    /// Waits for a started strata and returns what it printed.
+    func finish(_ process: Process) -> Run {
+        process.waitUntilExit()
+        let name = outputs[ObjectIdentifier(process)] ?? ""
+        return Run(status: process.terminationStatus,
+                   stdout: (try? String(contentsOfFile: work + "/\(name).out", encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOfFile: work + "/\(name).err", encoding: .utf8)) ?? "",
+                   mountTable: "")
+    }
+
+    func buildArguments(_ package: String, json: Bool = true) -> [String] {
+        (json ? ["--json"] : []) + ["build", "--profile", profile, "--output", work + "/out-" + package, source(package)]
+    }
+
+    /// A third source package whose build dependencies differ from hello's.
+    func addPackage(_ name: String, buildDepends: String) throws {
+        let directory = source(name)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try buildDepends.write(toFile: directory + "/build-depends", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nset -eu\necho \(name) > \(name).txt\npkgtool \(name) 1.0 \(name).txt\n".write(
+            toFile: directory + "/build.sh", atomically: true, encoding: .utf8)
     }
 
     /// Mount points under the store in a mount table (a /proc/*/mountinfo text).

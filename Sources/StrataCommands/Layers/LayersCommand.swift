@@ -39,7 +39,7 @@ struct LayerDocument: Encodable {
     }
 
     var lastUsedText: String {
-        last_used.map { ISO8601DateFormatter().string(from: $0) } ?? "never"
+        last_used.map(Timestamp.format) ?? "never"
     }
 }
 
