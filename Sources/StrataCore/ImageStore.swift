@@ -7,7 +7,7 @@ public struct ImageRecord: Sendable, Codable, Equatable {
     public var name: String
     /// The content digest of the rootfs (`TreeDigest`), "sha256:<hex>".
     public var digest: String
-    /// Where it was imported from.
+    /// Where it was imported from: a directory, an archive, or "standard input".
     public var source: String
     public var importedAt: String
 
@@ -28,39 +28,84 @@ public struct ImageStore: Sendable {
     public func lockPath(_ name: String) -> String { store.locks + "/image-" + name + ".lock" }
     public func rootfs(_ name: String) -> String { directory(name) + "/rootfs" }
 
-    /// Copies a directory tree into the store as image `name`. The image
-    /// appears only complete: it is assembled in a temporary directory and
-    /// renamed into place.
-    public func importDirectory(name: String, from source: String) throws(StrataError) -> ImageRecord {
+    /// Imports a root file system as image `name`: a directory, a tar
+    /// archive (plain, gzip, xz, zstd, bzip2: detected from its content), or
+    /// "-" for an archive on standard input. The image appears only complete:
+    /// it is assembled in a temporary directory and renamed into place, so a
+    /// failed, refused or interrupted import leaves nothing under `images/`.
+    public func importImage(
+        name: String, from source: String, progress: ((ImportProgress) -> Void)? = nil
+    ) throws(StrataError) -> ImageRecord {
         try Self.validate(name: name)
-        let sourcePath = Store.absolute(source)
-        guard let status = try? FileStatus.ifExists(sourcePath), status.kind == .directory else {
-            throw .input("image source \(sourcePath) is not a directory; give the root directory of a file system tree (tar archives are not supported yet)")
-        }
+        let origin = try ImageOrigin(source)
         let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
         try during("lock image \(name)") { try lock.lock(.exclusive) }
         if (try? FileStatus.ifExists(directory(name))) != nil {
             throw .input("image '\(name)' exists already; remove it first with 'strata image rm \(name)' or pick another name")
         }
-        let temporary = store.images + "/.tmp-\(name)-\(randomIdentifier())"
+        let temporary = try OwnedDirectory.create(in: store.images, prefix: ".tmp-", store: store)
+        defer { temporary.release() }
         do {
-            try during("create \(temporary)") { try FileTree.makeDirectories(inside: "", path: temporary) }
-            let rootfs = temporary + "/rootfs"
-            try during("copy \(sourcePath) into the store") { try FileTree.copy(from: sourcePath, to: rootfs) }
+            let rootfs = temporary.path + "/rootfs"
+            try fill(rootfs, from: origin, progress: progress)
             let digest = try during("digest \(rootfs)") { try TreeDigest.digest(of: rootfs) }
-            let record = ImageRecord(name: name, digest: "sha256:" + digest, source: sourcePath,
-                                     importedAt: ISO8601DateFormatter().string(from: Date()))
+            let record = ImageRecord(name: name, digest: "sha256:" + digest, source: origin.description,
+                                     importedAt: Timestamp.format(Date()))
             let json = try during("encode image.json") { try CanonicalJSON.encodePretty(record) }
             try during("write image.json") {
-                try FileTree.writeFile(temporary + "/image.json", Array(json) + [10], sync: true)
-                try FileTree.syncFileSystem(of: temporary)
-                try FileTree.rename(temporary, to: directory(name))
+                try FileTree.writeFile(temporary.path + "/image.json", Array(json) + [10], sync: true)
+                try FileTree.syncFileSystem(of: temporary.path)
+                try FileTree.rename(temporary.path, to: directory(name))
                 try FileTree.syncDirectory(store.images)
             }
             return record
         } catch {
-            try? FileTree.remove(temporary)
+            try? FileTree.remove(temporary.path)
             throw error
+        }
+    }
+
+    private func fill(_ rootfs: String, from origin: ImageOrigin, progress: ((ImportProgress) -> Void)?) throws(StrataError) {
+        switch origin {
+        case .directory(let path):
+            try during("copy \(path) into the store") { try FileTree.copy(from: path, to: rootfs) }
+        case .archive(let archive):
+            try during("create \(rootfs)") { try FileTree.makeDirectories(inside: "", path: rootfs) }
+            var meter = ImportProgress.Meter(report: progress)
+            do {
+                let total = try ArchiveImporter(source: archive).extract(into: rootfs) { counts in
+                    meter.update(entries: counts.entries, bytes: counts.bytes)
+                    return Termination.signal == nil
+                }
+                meter.finish(entries: total.entries, bytes: total.bytes)
+            } catch {
+                try StrataError.checkInterruption()
+                throw .input("\(error); nothing was imported")
+            }
+        }
+    }
+
+    /// Writes the image as a tar archive; "-" is standard output. A file is
+    /// written under a temporary name and renamed when complete.
+    public func export(_ name: String, to output: String, compression: ArchiveCompression) throws(StrataError) {
+        let record = try inspect(name)
+        let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
+        try during("lock image \(name)") { try lock.lock(.shared) }
+        let rootfs = self.rootfs(record.name)
+        if output == "-" {
+            do { try ArchiveExporter(compression: compression).export(rootfs, to: "-") } catch {
+                throw .environment("export of image \(name) failed: \(error)")
+            }
+            return
+        }
+        let target = Store.absolute(output)
+        let temporary = target + ".tmp-" + randomIdentifier()
+        do {
+            try ArchiveExporter(compression: compression).export(rootfs, to: temporary)
+            try FileTree.rename(temporary, to: target)
+        } catch {
+            _ = unlink(temporary)
+            throw .environment("export of image \(name) to \(target) failed: \(error)")
         }
     }
 

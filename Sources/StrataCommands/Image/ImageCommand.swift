@@ -4,8 +4,8 @@ import StrataCore
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Import, list, inspect and remove base images.",
-        subcommands: [ImageImport.self, ImageList.self, ImageInspect.self, ImageRemove.self]
+        abstract: "Import, export, list, inspect and remove base images.",
+        subcommands: [ImageImport.self, ImageExport.self, ImageList.self, ImageInspect.self, ImageRemove.self]
     )
 }
 

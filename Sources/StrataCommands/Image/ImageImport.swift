@@ -1,16 +1,22 @@
 import ArgumentParser
+import Foundation
 import StrataCore
 
 struct ImageImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a root file system tree as a base image.",
+        abstract: "Import a root file system as a base image.",
         discussion: """
-            Copies the directory into the store (keeping owners, modes, hard links, device nodes \
-            and extended attributes) and records a digest of its content in image.json. The image \
-            appears only once complete.
+            SOURCE is a directory, a tar archive (plain, gzip, xz, zstd or bzip2, recognised by \
+            its content), or - to read an archive from standard input. Owners, modes, times, hard \
+            links, symlinks, device nodes and extended attributes are kept. Entries with absolute \
+            paths, '..', a path through a symlink, or overlayfs attributes are refused. The image \
+            appears only once complete, with a digest of its content in image.json.
 
-            Example: strata image import bookworm /srv/roots/bookworm
+            Examples:
+              strata image import bookworm /srv/roots/bookworm
+              strata image import f40 fedora-40-root-cache.tar.zst
+              debootstrap-to-stdout | strata image import bookworm -
             """
     )
 
@@ -19,16 +25,24 @@ struct ImageImport: ParsableCommand {
     @Argument(help: "The image name (letters, digits, '.', '_', '-').")
     var name: String
 
-    @Argument(help: ArgumentHelp("A directory holding the root file system.", valueName: "source"))
+    @Argument(help: ArgumentHelp("A directory, a tar archive, or - for standard input.", valueName: "source"))
     var source: String
 
     func run() throws {
         try global.handlingErrors {
             try Host.prepareForMounts()
             let images = ImageStore(store: try global.openStore())
-            let record = try images.importDirectory(name: name, from: source)
+            let output = Output(json: global.json)
+            let record = try images.importImage(name: name, from: source) { progress in
+                output.progress(ImageImport.describe(progress), done: progress.done)
+            }
             let document = ImageDocument(record, images: images)
-            Output(json: global.json).print(document) { "imported image \(document.text)" }
+            output.print(document) { "imported image \(document.text)" }
         }
+    }
+
+    static func describe(_ progress: ImportProgress) -> String {
+        let rate = Quantity.human(bytes: UInt64(progress.bytesPerSecond))
+        return "importing: \(progress.entries) entries, \(Quantity.human(bytes: progress.bytes)) in \(String(format: "%.1f", progress.seconds)) s (\(rate)/s)"
     }
 }
