@@ -97,7 +97,7 @@ struct BuildSummary {
         for layer in report.layers {
             let state = layer.reused ? "reused" : "created"
             let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
-            lines.append("  \(layer.role.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
+            lines.append("  \(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
         }
         if report.succeeded {
             let list = report.artifacts.isEmpty ? "no artifacts" : "\(report.artifacts.count) artifact(s) in \(report.output): \(report.artifacts.joined(separator: ", "))"

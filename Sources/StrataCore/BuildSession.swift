@@ -25,7 +25,7 @@ public final class BuildSession {
     /// How long to wait for a lock held by another strata, in seconds.
     public var lockTimeout: Double = 3600
     /// Locks held until `close()`: the image and every layer in use, shared.
-    private var held: [FileLock] = []
+    var held: [FileLock] = []
     private var closed = false
 
     public init(store: Store, profile: Profile, logger: Logger) throws(StrataError) {
@@ -62,32 +62,49 @@ public final class BuildSession {
     }
 
     /// Resolves the dependencies (when there is a source) and computes every
-    /// key. Creates no layer.
+    /// key. Creates no layer. Holds the image, and the update layer if any,
+    /// in use until `close()`.
     public func plan(source: String?) throws(StrataError) -> BuildPlan {
-        if profile.update != nil {
-            throw .input("\(profile.path): [update] layers are not supported by this version of strata yet; remove the [update] table")
-        }
-        let imageLock = try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)")
-        held.append(imageLock)
+        held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
         let image = try images.inspect(profile.base.image)
         let baseInputs = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
         let base = PlannedLayer(role: .base, key: baseInputs.key, exists: true, inputs: baseInputs)
-        let baseLowers = [images.rootfs(image.name)]
+        let (update, updateStatus) = try currentUpdate(base: base.key)
+        let parentLowers = (update.map { [layers.upper($0.key)] } ?? []) + [images.rootfs(image.name)]
         guard let source else {
-            return BuildPlan(profile: profile, source: nil, image: image, base: base, deps: nil, lowers: baseLowers)
+            return BuildPlan(profile: profile, source: nil, image: image, base: base, update: update, updateStatus: updateStatus,
+                             deps: nil, parentLowers: parentLowers, storeRoot: store.root)
         }
         let sourcePath = Store.absolute(source)
         guard (try? FileStatus.ifExists(sourcePath))??.kind == .directory else {
             throw .input("source \(sourcePath) is not a directory; give the unpacked source tree of the package")
         }
-        let resolved = try resolve(source: sourcePath, lowers: baseLowers)
-        let depsInputs = InputManifest.deps(parent: base.key, profile: profile, resolved: resolved)
+        let resolved = try resolve(source: sourcePath, lowers: parentLowers)
+        let depsInputs = InputManifest.deps(parent: (update ?? base).key, profile: profile, resolved: resolved)
         let key = depsInputs.key
         let exists = layers.exists(key)
-        let deps = PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs)
         logger.info("deps layer \(key.short): \(exists ? "exists" : "missing") (\(resolved.dependencies.count) dependencies)")
-        return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, deps: deps,
-                         lowers: (exists ? [layers.upper(key)] : []) + baseLowers)
+        return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, update: update, updateStatus: updateStatus,
+                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs),
+                         parentLowers: parentLowers, storeRoot: store.root)
+    }
+
+    /// The profile's most recent update layer, held in use; nil when the
+    /// profile has none yet (or no [update] table).
+    private func currentUpdate(base: LayerKey) throws(StrataError) -> (PlannedLayer?, UpdateStatus?) {
+        guard let update = profile.update else { return (nil, nil) }
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update))
+        guard let pointer = UpdatePointer.read(store: store, chain: chain) else {
+            return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
+        }
+        let layerLock = try lock(layers.lockPath(pointer.key), .shared, what: "update layer \(pointer.key.short)")
+        guard let record = layers.record(pointer.key) else {
+            layerLock.unlock()
+            return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
+        }
+        held.append(layerLock)
+        return (PlannedLayer(role: .update, key: pointer.key, exists: true, inputs: record.inputs),
+                UpdateStatus(key: pointer.key, checked: pointer.checked, maxAge: update.maxAge))
     }
 
     /// Makes every layer of the plan exist and holds it in use (a shared lock)
@@ -96,15 +113,18 @@ public final class BuildSession {
     /// reuse it. Returns the plan with the layers stacked, and which layers
     /// this call created.
     public func prepareLayers(_ plan: BuildPlan) throws(StrataError) -> (plan: BuildPlan, created: Set<LayerKey>) {
+        let package = plan.source.map { String($0.split(separator: "/").last ?? "") }
+        if let update = plan.update {
+            try layers.recordUse(update.key, profile: profile.name, package: package)
+        }
         guard let deps = plan.deps else { return (plan, []) }
-        let parentLowers = [images.rootfs(plan.image.name)]
         var created: Set<LayerKey> = []
         for _ in 0..<3 {
             let layerLock = try openLock(layers.lockPath(deps.key))
             if !layers.exists(deps.key) {
                 try wait(for: layerLock, .exclusive, what: "deps layer \(deps.key.short)")
                 if !layers.exists(deps.key) {
-                    try createLayer(deps, lowers: parentLowers)
+                    try createLayer(deps, lowers: plan.parentLowers)
                     created.insert(deps.key)
                 }
             }
@@ -112,12 +132,8 @@ public final class BuildSession {
             try wait(for: layerLock, .shared, what: "deps layer \(deps.key.short)")
             if layers.exists(deps.key) {
                 held.append(layerLock)
-                try layers.recordUse(deps.key, profile: profile.name,
-                                     package: plan.source.map { String($0.split(separator: "/").last ?? "") })
-                let ready = BuildPlan(profile: plan.profile, source: plan.source, image: plan.image, base: plan.base,
-                                      deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs),
-                                      lowers: [layers.upper(deps.key)] + parentLowers)
-                return (ready, created)
+                try layers.recordUse(deps.key, profile: profile.name, package: package)
+                return (plan.withDepsReady(), created)
             }
             // Removed between our check and our lock (a gc): start again.
             layerLock.unlock()

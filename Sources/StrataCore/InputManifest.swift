@@ -51,6 +51,19 @@ public struct InputManifest: Sendable, Equatable, Codable {
                       cacheVersion: cacheVersion, dependencies: nil, state: nil, recipe: nil)
     }
 
+    /// An update layer: the base brought up to date. Its key covers what the
+    /// state command printed, so an update that changes nothing keeps it.
+    public static func update(parent: LayerKey, profile: Profile, update: Profile.Update, state: String) -> InputManifest {
+        InputManifest(
+            format: currentFormat, role: .update, parent: parent.hex, imageDigest: nil, arch: profile.arch,
+            cacheVersion: profile.cacheVersion, dependencies: nil, state: state,
+            recipe: updateRecipe(profile: profile, update: update))
+    }
+
+    static func updateRecipe(profile: Profile, update: Profile.Update) -> Recipe {
+        Recipe(command: update.run, environment: profile.environment, mounts: profile.mounts, network: true)
+    }
+
     public static func deps(parent: LayerKey, profile: Profile, resolved: ResolvedDependencies) -> InputManifest {
         InputManifest(
             format: currentFormat, role: .deps, parent: parent.hex, imageDigest: nil, arch: profile.arch,

@@ -27,7 +27,8 @@ public struct LayerStore: Sendable {
     public init(store: Store) { self.store = store }
 
     public func directory(_ key: LayerKey) -> String { store.layers + "/" + key.hex }
-    public func upper(_ key: LayerKey) -> String { directory(key) + "/upper" }
+    public func upper(_ key: LayerKey) -> String { Self.upperPath(store: store.root, key: key) }
+    static func upperPath(store root: String, key: LayerKey) -> String { root + "/layers/" + key.hex + "/upper" }
 
     /// The layer's record, or nil when no finished layer has this key.
     public func record(_ key: LayerKey) -> LayerRecord? {

@@ -8,7 +8,8 @@ public struct Profile: Sendable, Equatable {
     public struct Update: Sendable, Equatable {
         public var run: String
         public var state: String
-        public var maxAge: String?
+        /// Seconds after which `plan` calls the update layer stale.
+        public var maxAge: Double?
     }
 
     public struct Deps: Sendable, Equatable {

@@ -38,10 +38,18 @@ struct ProfileParser {
 
         var update: Profile.Update?
         if let updateTable = try section(table, "update", lines, required: false) {
+            var maxAge: Double?
+            if let text = try string(updateTable, "max_age", in: "update", lines) {
+                guard let seconds = Quantity.seconds(text) else {
+                    throw located("update.max_age '\(text)' is not a duration; write e.g. \"1d\", \"12h\" or \"2w\"",
+                                  lines.line(ofKey: "max_age", in: "update"))
+                }
+                maxAge = seconds
+            }
             update = Profile.Update(
                 run: try requiredString(updateTable, "run", in: "update", lines),
                 state: try requiredString(updateTable, "state", in: "update", lines),
-                maxAge: try string(updateTable, "max_age", in: "update", lines))
+                maxAge: maxAge)
         }
 
         let depsTable = try section(table, "deps", lines, required: true)!

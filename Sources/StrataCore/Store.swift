@@ -11,6 +11,8 @@ public struct Store: Sendable {
     public var layers: String { root + "/layers" }
     public var builds: String { root + "/builds" }
     public var locks: String { root + "/locks" }
+    /// Which update layer is the most recent for a base and an update recipe.
+    public var updates: String { root + "/updates" }
 
     /// --store, else $STRATA_STORE, else /var/lib/strata.
     public static func path(option: String?, environment: [String: String]) -> String {
@@ -21,7 +23,7 @@ public struct Store: Sendable {
     /// overlayfs can keep upper and work directories on its file system.
     public static func open(_ path: String) throws(StrataError) -> Store {
         let store = Store(root: absolute(path))
-        for directory in [store.root, store.images, store.layers, store.builds, store.locks] {
+        for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates] {
             if mkdir(directory, 0o755) != 0 && errno != EEXIST {
                 throw .environment("cannot create \(directory): \(SystemError("mkdir").errno.description); pass a writable --store")
             }

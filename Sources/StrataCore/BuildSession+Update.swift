@@ -1,0 +1,106 @@
+import Foundation
+import StrataOS
+
+/// What `strata update` did.
+public struct UpdateReport: Sendable, Codable {
+    public var profile: String
+    public var key: LayerKey
+    /// False when the state was unchanged and the existing layer was kept.
+    public var created: Bool
+    /// True when the key differs from the previous update layer's.
+    public var changed: Bool
+    public var previous: LayerKey?
+    public var stateLines: Int
+    public var timings: Timings
+
+    public struct Timings: Sendable, Codable {
+        public var update = 0
+        public var state = 0
+        public var layer = 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case profile, key, created, changed, previous
+        case stateLines = "state_lines"
+        case timings = "timings_ms"
+    }
+}
+
+extension BuildSession {
+    /// `strata update`: runs `[update] run` in an overlay over the base image,
+    /// then `[update] state` in the same root. The layer's key covers the
+    /// parent, the recipe and the printed state: when the state is what it
+    /// was, the key is too, the new upper is discarded and every deps layer
+    /// built on the update layer stays valid.
+    public func update() throws(StrataError) -> UpdateReport {
+        guard let update = profile.update else {
+            throw .input("\(profile.path) has no [update] table; add one with run and state to use 'strata update'")
+        }
+        held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
+        let image = try images.inspect(profile.base.image)
+        let base = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion).key
+        var timings = UpdateReport.Timings()
+        var clock = Stopwatch()
+
+        let pending = try layers.begin()
+        let root = BuildRoot(path: mountPoint)
+        let state: [UInt8]
+        do throws(StrataError) {
+            try root.mountOverlay(lower: [images.rootfs(image.name)], upper: pending.upper, work: pending.work, volatile: false)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            let run = IsolatedCommand(root: root.path, arguments: ["/bin/sh", "-c", update.run],
+                                      environment: environment(), network: true)
+            logger.info("updating: \(update.run)")
+            let status = try during("run the update command") { try run.start(stdout: 2).wait() }
+            try StrataError.checkInterruption()
+            guard status == 0 else {
+                throw StrataError(.dependencies, "the [update] run command of \(profile.path) exited with status \(status); the partial update layer was discarded. Its messages are above")
+            }
+            timings.update = clock.elapsedMilliseconds
+            clock = Stopwatch()
+            var stateCommand = run
+            stateCommand.arguments = ["/bin/sh", "-c", update.state]
+            let result = try during("run the state command") { try stateCommand.runCollectingOutput() }
+            try StrataError.checkInterruption()
+            guard result.status == 0 else {
+                throw StrataError(.dependencies, "the [update] state command of \(profile.path) exited with status \(result.status); the update layer was discarded")
+            }
+            state = result.output
+            timings.state = clock.elapsedMilliseconds
+            try tearDown(root)
+        } catch {
+            root.teardown()
+            layers.discard(pending)
+            throw error
+        }
+
+        clock = Stopwatch()
+        let inputs = InputManifest.update(parent: base, profile: profile, update: update, state: String(decoding: state, as: UTF8.self))
+        let key = inputs.key
+        let layerLock = try lock(layers.lockPath(key), .exclusive, what: "update layer \(key.short)")
+        let created: Bool
+        if layers.exists(key) {
+            layers.discard(pending)
+            created = false
+        } else {
+            do {
+                try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs))
+            } catch {
+                layers.discard(pending)
+                throw error
+            }
+            created = true
+        }
+        layerLock.unlock()
+        timings.layer = clock.elapsedMilliseconds
+
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update))
+        let old = UpdatePointer.read(store: store, chain: chain)
+        let changed = old?.key != key
+        try UpdatePointer(key: key, checked: Date(), previous: changed ? old?.key : old?.previous).write(store: store, chain: chain)
+        let lines = String(decoding: state, as: UTF8.self).split(separator: "\n").count
+        return UpdateReport(profile: profile.name, key: key, created: created, changed: changed,
+                            previous: changed ? old?.key : old?.previous, stateLines: lines, timings: timings)
+    }
+}
