@@ -28,7 +28,7 @@ final class BuildRoot {
         try during("prepare the system mounts in \(path)") {
             for directory in ["/proc", "/sys", "/tmp"] { try FileTree.makeDirectories(inside: path, path: directory) }
             let dev = try FileTree.makeDirectories(inside: path, path: "/dev")
-            try stack.push(.tmpfs(at: dev, mode: "755"))
+            try stack.push(.deviceTmpfs(at: dev))
             let nodes: [(String, UInt32, UInt32)] = [
                 ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
             ]

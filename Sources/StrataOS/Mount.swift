@@ -7,6 +7,8 @@ import Glibc
 public struct Mount: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case overlay, tmpfs, devpts, bind
+        /// A tmpfs without `nodev`, for /dev (mounted as file system type tmpfs).
+        case devtmpfs
     }
 
     public var kind: Kind
@@ -50,6 +52,11 @@ public struct Mount: Sendable, Hashable, CustomStringConvertible {
         Mount(kind: .tmpfs, source: "tmpfs", target: target, options: ["mode=\(mode)"])
     }
 
+    /// A tmpfs that may hold device nodes: the root's minimal /dev.
+    public static func deviceTmpfs(at target: String) -> Mount {
+        Mount(kind: .devtmpfs, source: "tmpfs", target: target, options: ["mode=755"])
+    }
+
     /// A private devpts instance, so the build's terminals are its own.
     public static func devpts(at target: String) -> Mount {
         Mount(kind: .devpts, source: "devpts", target: target,
@@ -76,9 +83,14 @@ public struct Mount: Sendable, Hashable, CustomStringConvertible {
                     throw error
                 }
             }
-        case .overlay, .tmpfs, .devpts:
-            let flags = kind == .devpts ? UInt(MS_NOSUID | MS_NOEXEC) : UInt(MS_NOSUID | MS_NODEV)
-            result = Glibc.mount(source, target, kind.rawValue, kind == .overlay ? 0 : flags, data)
+        case .overlay:
+            result = Glibc.mount(source, target, "overlay", 0, data)
+        case .tmpfs:
+            result = Glibc.mount(source, target, "tmpfs", UInt(MS_NOSUID | MS_NODEV), data)
+        case .devtmpfs:
+            result = Glibc.mount(source, target, "tmpfs", UInt(MS_NOSUID | MS_NOEXEC), data)
+        case .devpts:
+            result = Glibc.mount(source, target, "devpts", UInt(MS_NOSUID | MS_NOEXEC), data)
         }
         if result != 0 {
             throw SystemError("mount \(kind.rawValue) \(source)", path: target)

@@ -18,6 +18,9 @@ import Testing
             id -u > /build/out/uid
             echo $$ > /build/out/pid
             hostname > /build/out/hostname
+            echo discarded > /dev/null && head -c 4 /dev/zero | od -An -tx1 > /build/out/zero
+            head -c 16 /dev/urandom | wc -c > /build/out/random
+            ls /proc/self/fd/ > /dev/null && echo ok > /build/out/proc
             """
         try script.write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
         let run = try sandbox.build("hello")
@@ -32,6 +35,9 @@ import Testing
         #expect(Int(try String(contentsOfFile: out + "pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99 < 5,
                 "the build must run in its own PID namespace")
         #expect(try String(contentsOfFile: out + "hostname", encoding: .utf8) == "strata\n")
+        #expect(try String(contentsOfFile: out + "zero", encoding: .utf8).contains("00 00 00 00"), "/dev/null and /dev/zero must work")
+        #expect(try String(contentsOfFile: out + "random", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "16")
+        #expect(try String(contentsOfFile: out + "proc", encoding: .utf8) == "ok\n")
         try sandbox.expectTornDown(run)
     }
 
