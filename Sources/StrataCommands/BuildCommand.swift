@@ -98,6 +98,7 @@ struct BuildSummary {
             let state = layer.reused ? "reused" : "created"
             let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
             lines.append("  \(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
+            if let explanation = layer.explanation { lines.append("         \(explanation.summary)") }
         }
         if report.succeeded {
             let list = report.artifacts.isEmpty ? "no artifacts" : "\(report.artifacts.count) artifact(s) in \(report.output): \(report.artifacts.joined(separator: ", "))"

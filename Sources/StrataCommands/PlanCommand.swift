@@ -28,6 +28,7 @@ struct PlanCommand: ParsableCommand {
             let action: String
             let reused: Bool
             let dependencies: Int?
+            let explanation: Explanation?
         }
         struct Update: Encodable {
             let key: String?
@@ -51,7 +52,7 @@ struct PlanCommand: ParsableCommand {
             let plan = try session.plan(source: source)
             let layers = plan.layers.map {
                 Document.Layer(role: $0.role.rawValue, key: $0.key.hex, action: $0.exists ? "reuse" : "create",
-                               reused: $0.exists, dependencies: $0.inputs.dependencies?.count)
+                               reused: $0.exists, dependencies: $0.inputs.dependencies?.count, explanation: $0.explanation)
             }
             let update = plan.updateStatus.map {
                 Document.Update(key: $0.key?.hex, checked: $0.checked.map(Timestamp.format),
@@ -73,6 +74,7 @@ struct PlanCommand: ParsableCommand {
                 for layer in layers {
                     let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
                     lines.append("  \(layer.role.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key)  \(layer.action)\(count)")
+                    if let explanation = layer.explanation { lines.append("         \(explanation.summary)") }
                 }
                 let missing = layers.filter { !$0.reused }.count
                 lines.append(missing == 0 ? "  every layer would be reused" : "  \(missing) layer(s) would be created")

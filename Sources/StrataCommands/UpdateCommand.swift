@@ -31,6 +31,7 @@ struct UpdateCommand: ParsableCommand {
                     : "unchanged: the state is the same, every layer built on it stays valid"
                 var lines = ["strata update of profile \(report.profile)", "  update \(report.key.hex)  \(what)"]
                 if let previous = report.previous, report.changed { lines.append("  replaces \(previous.hex)") }
+                if let explanation = report.explanation { lines.append("  \(explanation.summary)") }
                 lines.append("  state: \(report.stateLines) line(s)")
                 let t = report.timings
                 lines.append("  timings: update \(t.update) ms, state \(t.state) ms, layer \(t.layer) ms")

@@ -5,6 +5,8 @@ public struct PlannedLayer: Sendable {
     /// True when the store already holds it, so a build would reuse it.
     public let exists: Bool
     public let inputs: InputManifest
+    /// For a layer that does not exist: why not, against the closest one that does.
+    public var explanation: Explanation? = nil
 }
 
 import Foundation
@@ -57,7 +59,8 @@ public struct BuildPlan: Sendable {
         guard let deps else { return self }
         return BuildPlan(profile: profile, source: source, image: image, base: base, update: update,
                          updateStatus: updateStatus,
-                         deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs),
+                         deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs,
+                                            explanation: deps.explanation),
                          parentLowers: parentLowers, storeRoot: storeRoot)
     }
     /// True when a build would create no layer.

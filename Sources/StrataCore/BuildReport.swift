@@ -5,6 +5,8 @@ public struct BuildReport: Sendable, Codable {
         public var key: LayerKey
         public var reused: Bool
         public var dependencies: Int?
+        /// For a layer this build created: why, against the closest existing one.
+        public var explanation: Explanation?
     }
 
     public struct Build: Sendable, Codable {

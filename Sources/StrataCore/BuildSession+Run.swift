@@ -47,7 +47,8 @@ extension BuildSession {
         timings.teardown = clock.elapsedMilliseconds
         let reportedLayers = plan.layers.map { layer in
             BuildReport.Layer(role: layer.role, key: layer.key, reused: !created.contains(layer.key),
-                              dependencies: layer.inputs.dependencies?.count)
+                              dependencies: layer.inputs.dependencies?.count,
+                              explanation: created.contains(layer.key) ? layer.explanation : nil)
         }
         return BuildReport(profile: profile.name, source: source, layers: reportedLayers,
                            build: .init(exitCode: status), artifacts: artifacts, output: outputPath,

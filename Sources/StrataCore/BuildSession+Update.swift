@@ -11,6 +11,8 @@ public struct UpdateReport: Sendable, Codable {
     public var changed: Bool
     public var previous: LayerKey?
     public var stateLines: Int
+    /// When the key changed: what differs from the previous update layer.
+    public var explanation: Explanation?
     public var timings: Timings
 
     public struct Timings: Sendable, Codable {
@@ -20,7 +22,7 @@ public struct UpdateReport: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case profile, key, created, changed, previous
+        case profile, key, created, changed, previous, explanation
         case stateLines = "state_lines"
         case timings = "timings_ms"
     }
@@ -76,8 +78,10 @@ extension BuildSession {
         }
 
         clock = Stopwatch()
-        let inputs = InputManifest.update(parent: base, profile: profile, update: update, state: String(decoding: state, as: UTF8.self))
+        let inputs = InputManifest.update(parent: base, imageDigest: image.digest, profile: profile, update: update,
+                                          state: String(decoding: state, as: UTF8.self))
         let key = inputs.key
+        let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, in: layers)
         let layerLock = try lock(layers.lockPath(key), .exclusive, what: "update layer \(key.short)")
         let created: Bool
         if layers.exists(key) {
@@ -101,6 +105,7 @@ extension BuildSession {
         try UpdatePointer(key: key, checked: Date(), previous: changed ? old?.key : old?.previous).write(store: store, chain: chain)
         let lines = String(decoding: state, as: UTF8.self).split(separator: "\n").count
         return UpdateReport(profile: profile.name, key: key, created: created, changed: changed,
-                            previous: changed ? old?.key : old?.previous, stateLines: lines, timings: timings)
+                            previous: changed ? old?.key : old?.previous, stateLines: lines,
+                            explanation: explanation, timings: timings)
     }
 }

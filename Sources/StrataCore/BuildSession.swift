@@ -80,12 +80,13 @@ public final class BuildSession {
             throw .input("source \(sourcePath) is not a directory; give the unpacked source tree of the package")
         }
         let resolved = try resolve(source: sourcePath, lowers: parentLowers)
-        let depsInputs = InputManifest.deps(parent: (update ?? base).key, profile: profile, resolved: resolved)
+        let depsInputs = InputManifest.deps(parent: (update ?? base).key, imageDigest: image.digest, profile: profile, resolved: resolved)
         let key = depsInputs.key
         let exists = layers.exists(key)
         logger.info("deps layer \(key.short): \(exists ? "exists" : "missing") (\(resolved.dependencies.count) dependencies)")
         return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, update: update, updateStatus: updateStatus,
-                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs),
+                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs,
+                                            explanation: exists ? nil : Explanation.forMiss(depsInputs, in: layers)),
                          parentLowers: parentLowers, storeRoot: store.root)
     }
 

@@ -23,7 +23,7 @@ public struct InputManifest: Sendable, Equatable, Codable {
     public var format: Int
     public var role: Role
     public var parent: String?
-    /// For a base: the content digest of the image.
+    /// The content digest of the base image the layer stands on.
     public var imageDigest: String?
     public var arch: String
     public var cacheVersion: Int
@@ -53,9 +53,9 @@ public struct InputManifest: Sendable, Equatable, Codable {
 
     /// An update layer: the base brought up to date. Its key covers what the
     /// state command printed, so an update that changes nothing keeps it.
-    public static func update(parent: LayerKey, profile: Profile, update: Profile.Update, state: String) -> InputManifest {
+    public static func update(parent: LayerKey, imageDigest: String, profile: Profile, update: Profile.Update, state: String) -> InputManifest {
         InputManifest(
-            format: currentFormat, role: .update, parent: parent.hex, imageDigest: nil, arch: profile.arch,
+            format: currentFormat, role: .update, parent: parent.hex, imageDigest: imageDigest, arch: profile.arch,
             cacheVersion: profile.cacheVersion, dependencies: nil, state: state,
             recipe: updateRecipe(profile: profile, update: update))
     }
@@ -64,9 +64,9 @@ public struct InputManifest: Sendable, Equatable, Codable {
         Recipe(command: update.run, environment: profile.environment, mounts: profile.mounts, network: true)
     }
 
-    public static func deps(parent: LayerKey, profile: Profile, resolved: ResolvedDependencies) -> InputManifest {
+    public static func deps(parent: LayerKey, imageDigest: String, profile: Profile, resolved: ResolvedDependencies) -> InputManifest {
         InputManifest(
-            format: currentFormat, role: .deps, parent: parent.hex, imageDigest: nil, arch: profile.arch,
+            format: currentFormat, role: .deps, parent: parent.hex, imageDigest: imageDigest, arch: profile.arch,
             cacheVersion: profile.cacheVersion, dependencies: resolved.dependencies, state: nil,
             recipe: Recipe(command: profile.deps.install, environment: profile.environment,
                            mounts: profile.mounts, network: true))

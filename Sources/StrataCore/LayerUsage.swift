@@ -14,14 +14,24 @@ public struct LayerUsage: Sendable, Codable, Equatable {
     public var profiles: [String]
     /// Package (source directory) names that used it, most recent last (at most 32).
     public var packages: [String]
+    /// The most recent uses, oldest first (at most 100).
+    public var uses: [Use]
+
+    /// One build (or shell) that used the layer.
+    public struct Use: Sendable, Codable, Equatable {
+        public var at: Date
+        public var profile: String
+        public var package: String?
+    }
 
     static let remembered = 32
+    static let rememberedUses = 100
 
     enum CodingKeys: String, CodingKey {
         case sizeBytes = "size_bytes"
         case lastUsed = "last_used"
         case useCount = "use_count"
-        case profiles, packages
+        case profiles, packages, uses
     }
 
     init(sizeBytes: UInt64) {
@@ -29,6 +39,17 @@ public struct LayerUsage: Sendable, Codable, Equatable {
         useCount = 0
         profiles = []
         packages = []
+        uses = []
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sizeBytes = try container.decode(UInt64.self, forKey: .sizeBytes)
+        lastUsed = try container.decodeIfPresent(Date.self, forKey: .lastUsed)
+        useCount = try container.decode(Int.self, forKey: .useCount)
+        profiles = try container.decode([String].self, forKey: .profiles)
+        packages = try container.decode([String].self, forKey: .packages)
+        uses = try container.decodeIfPresent([Use].self, forKey: .uses) ?? []
     }
 
     mutating func recordUse(profile: String, package: String?, at date: Date) {
@@ -36,6 +57,7 @@ public struct LayerUsage: Sendable, Codable, Equatable {
         useCount += 1
         profiles = Self.appending(profile, to: profiles)
         if let package { packages = Self.appending(package, to: packages) }
+        uses = Array((uses + [Use(at: date, profile: profile, package: package)]).suffix(Self.rememberedUses))
     }
 
     private static func appending(_ name: String, to list: [String]) -> [String] {

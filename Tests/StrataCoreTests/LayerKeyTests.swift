@@ -14,7 +14,7 @@ import Testing
     private func depsKey(_ profile: Profile, _ lines: String, digest: String = digest) throws -> LayerKey {
         let base = InputManifest.base(imageDigest: digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
         let resolved = try ResolvedDependencies.parse(Array(lines.utf8), format: .lines, source: "test")
-        return InputManifest.deps(parent: base.key, profile: profile, resolved: resolved).key
+        return InputManifest.deps(parent: base.key, imageDigest: digest, profile: profile, resolved: resolved).key
     }
 
     private let set = "gcc 12.2 14 aa\nmake 4.3 4 bb\nzlib 1.2.13 1 cc\n"
@@ -64,7 +64,7 @@ import Testing
     @Test func theKeyIsTheHashOfTheStoredManifest() throws {
         let profile = try profile()
         let base = InputManifest.base(imageDigest: Self.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
-        let manifest = InputManifest.deps(parent: base.key, profile: profile, resolved: ResolvedDependencies([]))
+        let manifest = InputManifest.deps(parent: base.key, imageDigest: Self.digest, profile: profile, resolved: ResolvedDependencies([]))
         let encoded = try CanonicalJSON.encodePretty(LayerRecord(key: manifest.key, created: "now", inputs: manifest))
         let decoded = try JSONDecoder().decode(LayerRecord.self, from: encoded)
         #expect(decoded.inputs == manifest)
