@@ -85,7 +85,9 @@ public struct ManifestDifference: Sendable, Codable, Equatable {
         if oldChain.state != newChain.state {
             update = Self.stateDifference(oldChain.state ?? "", newChain.state ?? "")
         }
-        if old.parent != new.parent && base == nil && update == nil {
+        // A parent key also changes with the arch, cache_version or format
+        // (they are in every key): report it only when nothing else explains it.
+        if old.parent != new.parent && base == nil && update == nil && arch == nil && cacheVersion == nil && format == nil {
             parent = Change(from: old.parent ?? "none", to: new.parent ?? "none")
         }
         dependencies = Self.dependencyDifference(old.dependencies ?? [], new.dependencies ?? [])
