@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEMO_DIR ?= $(CURDIR)/.demo
-APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux tar zstd python3 attr
+APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
 
 .PHONY: all build release install demo test clean apt-prerequisites
 

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// Real outputs of every command, validated against Docs/schema/*.schema.json
+/// (JSON Schema 2020-12, with Debian's python3-jsonschema).
+@Suite struct SchemaTests {
+    private static let validator = """
+        import json, pathlib, sys
+        from jsonschema import Draft202012Validator, RefResolver
+        directory = pathlib.Path(sys.argv[1]).resolve()
+        schemas = {p.as_uri(): json.loads(p.read_text()) for p in directory.glob("*.schema.json")}
+        schema = schemas[(directory / sys.argv[2]).as_uri()]
+        resolver = RefResolver(base_uri=(directory / sys.argv[2]).as_uri(), referrer=schema, store=schemas)
+        document = json.loads(sys.stdin.read())
+        errors = sorted(Draft202012Validator(schema, resolver=resolver).iter_errors(document), key=str)
+        for error in errors:
+            print(f"{list(error.absolute_path)}: {error.message}")
+        sys.exit(1 if errors else 0)
+        """
+
+    private func validate(_ run: Sandbox.Run, against schema: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let input = NSTemporaryDirectory() + "strata-json-" + UUID().uuidString
+        try run.stdout.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let result = try Sandbox.shell("/bin/sh", ["-c", "/usr/bin/python3 -c \"$0\" \"$1\" \"$2\" < \"$3\"",
+                                                   Self.validator, Sandbox.repository + "/Docs/schema", schema, input])
+        #expect(result.status == 0, "\(schema): \(result.stdout)\(result.stderr)\n\(run.stdout)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyCommandsJSONMatchesItsSchema() throws {
+        let sandbox = try Sandbox()
+        try FileManager.default.createDirectory(atPath: sandbox.work + "/versions", withIntermediateDirectories: true)
+        try "1\n".write(toFile: sandbox.work + "/versions/version", atomically: true, encoding: .utf8)
+        try sandbox.editProfile {
+            $0 + "\n[[mount]]\nsource = \"\(sandbox.work)/versions\"\ntarget = \"/srv/versions\"\nreadonly = true\n"
+                + "\n[update]\nrun = \"cp /srv/versions/version /etc/v\"\nstate = \"cat /etc/v\"\nmax_age = \"1d\"\n"
+        }
+
+        try validate(try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")]), against: "plan.schema.json")
+        try validate(try sandbox.strata(["--json", "update", sandbox.profile]), against: "update.schema.json")
+        try validate(try sandbox.build("hello"), against: "build.schema.json")
+        try "2\n".write(toFile: sandbox.work + "/versions/version", atomically: true, encoding: .utf8)
+        let changedUpdate = try sandbox.strata(["--json", "update", sandbox.profile])
+        #expect(try changedUpdate.json()["explanation"] != nil)
+        try validate(changedUpdate, against: "update.schema.json")
+        let explained = try sandbox.build("hello")
+        #expect(explained.stdout.contains("\"explanation\""))
+        try validate(explained, against: "build.schema.json")
+        try validate(try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")]), against: "plan.schema.json")
+        try "#!/bin/sh\nexit 5\n".write(toFile: sandbox.source("goodbye") + "/build.sh", atomically: true, encoding: .utf8)
+        try validate(try sandbox.build("goodbye", ["--keep-failed"]), against: "build.schema.json")
+
+        let list = try sandbox.strata(["--json", "layers", "list"])
+        try validate(list, against: "layers-list.schema.json")
+        let keys = try #require(try list.json()["layers"] as? [[String: Any]]).compactMap { $0["key"] as? String }
+        try #require(keys.count >= 4)
+        try validate(try sandbox.strata(["--json", "layers", "inspect", keys[0]]), against: "layers-inspect.schema.json")
+        try validate(try sandbox.strata(["--json", "layers", "diff", keys[0], keys[1]]), against: "layers-diff.schema.json")
+        try validate(try sandbox.strata(["--json", "why", keys[0]]), against: "why.schema.json")
+
+        try validate(try sandbox.strata(["--json", "image", "list"]), against: "image-list.schema.json")
+        try validate(try sandbox.strata(["--json", "image", "inspect", "demo-base"]), against: "image.schema.json")
+        try validate(try sandbox.strata(["--json", "image", "export", "demo-base", "-o", sandbox.work + "/base.tar.zst"]), against: "image-export.schema.json")
+        try validate(try sandbox.strata(["--json", "image", "import", "copy", sandbox.work + "/base.tar.zst"]), against: "image.schema.json")
+        try validate(try sandbox.strata(["--json", "image", "rm", "copy"]), against: "image-rm.schema.json")
+
+        try validate(try sandbox.strata(["--json", "gc", "--keep-last", "2", "--dry-run"]), against: "gc.schema.json")
+        let oldest = try #require(try list.json()["layers"] as? [[String: Any]]).last { $0["role"] as? String == "deps" }
+        try validate(try sandbox.strata(["--json", "layers", "rm", try #require(oldest?["key"] as? String)]), against: "layers-rm.schema.json")
+        try validate(try sandbox.strata(["--json", "gc", "--keep-last", "1"]), against: "gc.schema.json")
+
+        let failure = try sandbox.strata(["--json", "layers", "inspect", "nope"])
+        #expect(failure.status == 2)
+        try validate(failure, against: "error.schema.json")
+    }
+
+    @Test func theValidatorRejectsADocumentThatBreaksTheSchema() throws {
+        let broken = Sandbox.Run(status: 0, stdout: #"{"profile": "x", "layers": "not an array"}"#, stderr: "", mountTable: "")
+        let input = NSTemporaryDirectory() + "strata-json-" + UUID().uuidString
+        try broken.stdout.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let result = try Sandbox.shell("/bin/sh", ["-c", "/usr/bin/python3 -c \"$0\" \"$1\" \"$2\" < \"$3\"",
+                                                   Self.validator, Sandbox.repository + "/Docs/schema", "build.schema.json", input])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("is a required property") || result.stdout.contains("is not of type"))
+    }
+}
