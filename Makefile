@@ -4,7 +4,10 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEMO_DIR ?= $(CURDIR)/.demo
 APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
 
-.PHONY: all build release install demo test clean apt-prerequisites
+E2E_DIR ?= $(CURDIR)/.cache/e2e
+E2E_PACKAGES = debootstrap dpkg-dev
+
+.PHONY: all build release install demo test e2e clean apt-prerequisites
 
 all: build
 
@@ -34,5 +37,10 @@ demo: build
 test: build
 	STRATA_BIN="$$($(SWIFT) build --show-bin-path)/strata" $(SWIFT) test
 
+# Real Debian packages, downloaded and built: needs the Debian mirror.
+e2e: build
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(E2E_PACKAGES)"
+	sh Examples/debian/e2e.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(E2E_DIR)"
+
 clean:
-	rm -rf .build .demo
+	rm -rf .build .demo .cache

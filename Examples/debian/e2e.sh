@@ -1,0 +1,95 @@
+#!/bin/sh
+# End to end with real Debian packages (make e2e): a debootstrap base, an
+# update layer, and three source packages fetched with apt-get source —
+# tree and sysvbanner share one build-dependency set, hello has another.
+# Checks that the .debs exist and dpkg-deb reads them, that sysvbanner reused
+# tree's deps layer, that hello created its own, and that rebuilding tree
+# reuses every layer with a fast setup. Usage: e2e.sh STRATA CACHE_DIR
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+strata=${1:?usage: e2e.sh STRATA CACHE_DIR}
+cache=${2:?usage: e2e.sh STRATA CACHE_DIR}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+profile="$here/bookworm.toml"
+packages="tree sysvbanner hello"
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+export STRATA_STORE="$cache/store"
+results="$cache/results"
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "e2e: FAILED: $*" >&2; exit 1; }
+json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
+
+step "Fetching the sources of $packages (deb-src from $mirror, apt state of our own in $cache/apt)"
+apt_state="$cache/apt"
+mkdir -p "$apt_state/lists/partial" "$apt_state/archives/partial" "$cache/src"
+echo "deb-src $mirror bookworm main" > "$apt_state/sources.list"
+apt_options="-o Dir::Etc::SourceList=$apt_state/sources.list -o Dir::Etc::SourceParts=/dev/null \
+ -o Dir::State::Lists=$apt_state/lists -o Dir::Cache=$apt_state -o Dir::Cache::archives=$apt_state/archives"
+if ! apt-get $apt_options -q update; then
+    fail "cannot reach the Debian mirror $mirror (apt-get update of its deb-src index failed). make e2e needs it; set DEBIAN_MIRROR to use another mirror"
+fi
+for package in $packages; do
+    if [ ! -d "$cache/src/$package" ]; then
+        (cd "$cache/src" && apt-get $apt_options -q source --download-only "$package") \
+            || fail "apt-get source $package failed (is $mirror reachable?)"
+        dsc=$(ls "$cache/src/${package}_"*.dsc | head -n 1)
+        dpkg-source -x "$dsc" "$cache/src/$package" >/dev/null
+    fi
+done
+
+step "Base image: debootstrap --variant=minbase bookworm (kept in $cache/debian between runs)"
+rm -rf "$STRATA_STORE" "$results"
+mkdir -p "$results"
+"$here/make-base.sh" "$cache/debian" "$strata" || fail "making the base failed"
+
+step "Update layer: package index, upgrades, build-essential"
+"$strata" --json update "$profile" > "$results/update.json" || fail "strata update failed"
+echo "update layer $(json "$results/update.json" 'd["key"]') in $(json "$results/update.json" 'd["timings_ms"]["update"]') ms"
+
+build() {
+    name=$1; package=$2
+    out="$cache/out/$name"
+    rm -rf "$out"
+    "$strata" --json build --profile "$profile" --output "$out" "$cache/src/$package" > "$results/$name.json" \
+        || fail "building $package ($name) failed; see above"
+    echo "$name: deps $(json "$results/$name.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["key"][:12]')" \
+        "reused=$(json "$results/$name.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["reused"]')" \
+        "timings_ms=$(json "$results/$name.json" 'd["timings_ms"]')"
+    for deb in "$out"/*.deb; do
+        [ -e "$deb" ] || fail "$package produced no .deb in $out"
+        dpkg-deb --info "$deb" >/dev/null || fail "dpkg-deb cannot read $deb"
+    done
+}
+deps_key() { json "$results/$1.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["key"]'; }
+deps_reused() { json "$results/$1.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["reused"]'; }
+
+step "Building tree (creates the deps layer for debhelper-compat 13)"
+build tree tree
+step "Building sysvbanner (same build dependencies: reuses tree's deps layer)"
+build sysvbanner sysvbanner
+step "Building hello (help2man and texinfo too: its own deps layer)"
+build hello hello
+step "Rebuilding tree (every layer reused)"
+build tree-again tree
+
+step "Checks"
+[ "$(deps_reused tree)" = "False" ] || fail "tree should have created its deps layer"
+[ "$(deps_key sysvbanner)" = "$(deps_key tree)" ] || fail "sysvbanner did not get tree's deps layer"
+[ "$(deps_reused sysvbanner)" = "True" ] || fail "sysvbanner did not reuse tree's deps layer"
+[ "$(deps_key hello)" != "$(deps_key tree)" ] || fail "hello should have its own deps layer"
+[ "$(deps_reused hello)" = "False" ] || fail "hello should have created its deps layer"
+[ "$(json "$results/tree-again.json" 'all(l["reused"] for l in d["layers"])')" = "True" ] || fail "the rebuild of tree did not reuse every layer"
+setup=$(json "$results/tree-again.json" 'd["timings_ms"]["setup"]')
+[ "$setup" -lt 1000 ] || fail "the rebuild's setup took $setup ms"
+echo "ok: .debs read by dpkg-deb; sysvbanner reused tree's deps layer; hello built its own; the rebuild of tree reused everything (setup $setup ms)"
+
+step "Timings (ms), phase by phase"
+printf '%-12s %8s %8s %8s %8s %9s\n' build resolve layer setup build teardown
+for name in tree sysvbanner hello tree-again; do
+    printf '%-12s %8s %8s %8s %8s %9s\n' "$name" \
+        "$(json "$results/$name.json" 'd["timings_ms"]["resolve"]')" "$(json "$results/$name.json" 'd["timings_ms"]["layer"]')" \
+        "$(json "$results/$name.json" 'd["timings_ms"]["setup"]')" "$(json "$results/$name.json" 'd["timings_ms"]["build"]')" \
+        "$(json "$results/$name.json" 'd["timings_ms"]["teardown"]')"
+done
