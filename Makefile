@@ -7,7 +7,9 @@ APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux 
 E2E_DIR ?= $(CURDIR)/.cache/e2e
 E2E_PACKAGES = debootstrap dpkg-dev
 
-.PHONY: all build release install demo test e2e clean apt-prerequisites
+BENCH_DIR ?= /var/tmp/strata-bench
+
+.PHONY: all build release install demo test e2e bench clean apt-prerequisites
 
 all: build
 
@@ -41,6 +43,13 @@ test: build
 e2e: build
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(E2E_PACKAGES)"
 	sh Examples/debian/e2e.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(E2E_DIR)"
+
+# Benchmarks (not in CI): medians and ratios, written to $(BENCH_DIR)/results.md.
+bench: release
+	mkdir -p .build/bench
+	cc -O2 -Wall -o .build/bench/mount-floor Benchmarks/mount-floor.c
+	"$$($(SWIFT) build -c release --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build -c release --show-bin-path)/strata" \
+		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build .demo .cache

@@ -50,6 +50,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        // `make bench`: strata against cp -a, tar -x, a chroot install and the syscall floor.
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataOS"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataIntegrationTests", dependencies: ["StrataCore"]),
     ],

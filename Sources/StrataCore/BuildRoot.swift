@@ -5,26 +5,26 @@ import StrataOS
 /// inside it (a minimal /dev with its own devpts, tmpfs /tmp, binds), torn
 /// down in reverse. proc and sysfs are mounted by each command's own PID and
 /// network namespaces (`IsolatedCommand`), so they never appear here.
-final class BuildRoot {
-    let path: String
+public final class BuildRoot {
+    public let path: String
     private let stack = MountStack()
     /// Directories made only to mount on, so that they can be removed again
     /// and not end up in a layer.
     private var madeMountPoints: [String] = []
 
-    init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
     /// The host path of an absolute path inside the root.
-    func host(_ inside: String) -> String { path + inside }
+    public func host(_ inside: String) -> String { path + inside }
 
-    func mountOverlay(lower: [String], upper: String, work: String, volatile: Bool) throws(StrataError) {
+    public func mountOverlay(lower: [String], upper: String, work: String, volatile: Bool) throws(StrataError) {
         let overlay = Mount.overlay(lower: lower, upper: upper, work: work, target: path, volatile: volatile)
         try during("mount the overlay at \(path)") { try stack.push(overlay) }
     }
 
     /// /dev, /dev/pts, /dev/shm, /tmp, the proc and sys mount points, and the
     /// host's resolv.conf when the root has one and the network is on.
-    func mountSystem(network: Bool) throws(StrataError) {
+    public func mountSystem(network: Bool) throws(StrataError) {
         try during("prepare the system mounts in \(path)") {
             for directory in ["/proc", "/sys", "/tmp"] { try FileTree.makeDirectories(inside: path, path: directory) }
             let dev = try FileTree.makeDirectories(inside: path, path: "/dev")
@@ -88,7 +88,7 @@ final class BuildRoot {
     /// when empty) between unmounting the binds and unmounting the overlay,
     /// so that a layer holds only what its command wrote.
     @discardableResult
-    func teardown() -> [SystemError] {
+    public func teardown() -> [SystemError] {
         var errors = stack.unmount(keeping: 1)
         if errors.isEmpty {
             for made in madeMountPoints.reversed() where rmdir(made) != 0 && errno == ENOTDIR {

@@ -1,0 +1,59 @@
+import Foundation
+import Glibc
+
+/// The results, as Markdown tables: printed, and written to a file.
+struct Report {
+    private var lines: [String] = []
+
+    mutating func machine() {
+        var names = utsname()
+        uname(&names)
+        let kernel = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        let memory = Double(sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))) / 1_073_741_824
+        lines += ["Machine: \(cores) cores, \(String(format: "%.0f", memory)) GiB, Linux \(kernel). Medians of repeated runs.", ""]
+    }
+
+    private var readyRootHeader = false
+
+    mutating func readyRoot(size: RootSize, strata: Double, floor: Double, copy: Double, untar: Double) {
+        if !readyRootHeader {
+            lines += ["## Ready root: setup + /bin/true + teardown, over a reused deps layer", "",
+                      "| root | strata | syscall floor | strata / floor | cp -a + rm | cp -a / strata | tar -x + rm | tar -x / strata |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            readyRootHeader = true
+        }
+        lines.append("| \(size.name), \(size.files) files | \(Measure.format(strata)) | \(Measure.format(floor)) | \(Measure.ratio(strata / floor)) | \(Measure.format(copy)) | \(Measure.ratio(copy / strata)) | \(Measure.format(untar)) | \(Measure.ratio(untar / strata)) |")
+    }
+
+    mutating func wholeProcess(build: Double, start: Double, setupAndTeardown: Double) {
+        lines += ["", "## Whole process: `strata build` with every layer reused and `true` as the build", "",
+                  "| strata build (wall) | strata process start (`image list`) | setup + teardown as strata reports them |",
+                  "| ---: | ---: | ---: |",
+                  "| \(Measure.format(build)) | \(Measure.format(start)) | \(Measure.format(setupAndTeardown)) |"]
+    }
+
+    mutating func layerCreation(payload: RootSize, strata: Double, chroot: Double) {
+        lines += ["", "## Layer creation: unpacking \(payload.name) in \(payload.files) files as the install step", "",
+                  "| through strata (layer phase) | directly in a chroot | overhead |", "| ---: | ---: | ---: |",
+                  "| \(Measure.format(strata)) | \(Measure.format(chroot)) | \(String(format: "%+.1f%%", (strata / chroot - 1) * 100)) |"]
+    }
+
+    private var concurrentHeader = false
+
+    mutating func concurrent(count: Int, wall: Double, diskPerBuild: UInt64, written: UInt64) {
+        if !concurrentHeader {
+            lines += ["", "## Concurrent builds sharing one deps layer (each writes \(written >> 20) MiB to its scratch)", "",
+                      "| builds | wall | wall per build | disk per build | scratch writes |", "| ---: | ---: | ---: | ---: | ---: |"]
+            concurrentHeader = true
+        }
+        lines.append("| \(count) | \(Measure.format(wall)) | \(Measure.format(wall / Double(count))) | \(String(format: "%.1f MiB", Double(diskPerBuild) / 1_048_576)) | \(written >> 20) MiB |")
+    }
+
+    func print(to path: String) {
+        let text = lines.joined(separator: "\n") + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+        log("results written to \(path)")
+    }
+}
