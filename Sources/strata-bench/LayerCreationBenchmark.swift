@@ -57,7 +57,7 @@ struct LayerCreationBenchmark {
             do {
                 try Mount.bind(fixtures.directory(payload), to: root + "/srv/payload", readOnly: true).perform()
             } catch { Measure.fatal("\(error)") }
-            samples.append(Measure.time { Measure.run("/usr/sbin/chroot", [root, "/bin/sh", "-c", install]) })
+            samples.append(Measure.time { Measure.spawnAndWait("/usr/sbin/chroot", [root, "/bin/sh", "-c", install]) })
             try? Mount.unmount(root + "/srv/payload")
         }
         Measure.shell("rm -rf '\(root)'")

@@ -50,6 +50,37 @@ enum Measure {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Starts a program with posix_spawn, its output discarded; returns its
+    /// pid. For timed runs: Foundation's Process waits through a run loop and
+    /// adds tens of milliseconds of its own to every measurement.
+    static func spawn(_ program: String, _ arguments: [String]) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, program, &actions, nil, argv, environ)
+        if result != 0 { fatal("cannot start \(program): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// Waits for a spawned pid; returns its exit status.
+    @discardableResult
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status >> 8) & 0xff
+    }
+
+    /// Runs a program with posix_spawn and waits for it, output discarded.
+    static func spawnAndWait(_ program: String, _ arguments: [String], expecting expected: Int32 = 0) {
+        let status = wait(spawn(program, arguments))
+        if status != expected { fatal("\(program) \(arguments.joined(separator: " ")) exited \(status)") }
+    }
+
     static func shell(_ script: String, environment: [String: String] = [:]) {
         run("/bin/sh", ["-c", script], environment: environment)
     }

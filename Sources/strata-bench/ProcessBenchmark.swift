@@ -12,21 +12,25 @@ struct ProcessBenchmark {
     /// MiB each concurrent build writes into its scratch layer.
     static let scratchMiB = 8
 
+    /// A profile over the bench base with a one-package deps layer.
+    static func profileText(build: String) -> String {
+        """
+        [base]
+        image = "bench-base"
+
+        [deps]
+        resolve = "echo bench-tool 1.0"
+        install = "mkdir -p /opt/bench && echo installed > /opt/bench/tool"
+
+        [build]
+        run = "\(build)"
+        """
+    }
+
     func prepare() {
         try? FileManager.default.removeItem(atPath: store)
-        let profileText = """
-            [base]
-            image = "bench-base"
-
-            [deps]
-            resolve = "echo bench-tool 1.0"
-            install = "mkdir -p /opt/bench && echo installed > /opt/bench/tool"
-
-            [build]
-            run = "true"
-            """
         do {
-            try profileText.write(toFile: profile, atomically: true, encoding: .utf8)
+            try Self.profileText(build: "true").write(toFile: profile, atomically: true, encoding: .utf8)
             try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
             try "a source\n".write(toFile: source + "/README", atomically: true, encoding: .utf8)
         } catch { Measure.fatal("\(error)") }
@@ -41,12 +45,14 @@ struct ProcessBenchmark {
 
     /// Wall time of `strata build` with every layer reused and `true` as the build.
     func reusedBuild(rounds: Int) -> Double {
-        Measure.median(rounds) { strata(["build", "--profile", profile, "--output", options.work + "/out", source]) }
+        Measure.median(rounds) {
+            Measure.spawnAndWait(options.strata, ["--store", store, "build", "--profile", profile, "--output", options.work + "/out", source])
+        }
     }
 
     /// Wall time of a strata process that does almost nothing: the process floor.
     func processStart(rounds: Int) -> Double {
-        Measure.median(rounds) { strata(["image", "list"]) }
+        Measure.median(rounds) { Measure.spawnAndWait(options.strata, ["--store", store, "image", "list"]) }
     }
 
     /// strata's own setup + teardown timing of a reused build, as it reports it.
@@ -61,31 +67,15 @@ struct ProcessBenchmark {
     /// into its scratch layer and fails on purpose, so that --keep-failed keeps
     /// its upper to be measured.
     func concurrent(_ count: Int) -> (wall: Double, diskPerBuild: UInt64, written: UInt64) {
-        let writing = """
-            [base]
-            image = "bench-base"
-
-            [deps]
-            resolve = "echo bench-tool 1.0"
-            install = "mkdir -p /opt/bench && echo installed > /opt/bench/tool"
-
-            [build]
-            run = "dd if=/dev/zero of=/build/scratch.bin bs=1M count=\(Self.scratchMiB) 2>/dev/null; exit 1"
-            """
+        let writing = Self.profileText(build: "dd if=/dev/zero of=/build/scratch.bin bs=1M count=\(Self.scratchMiB) 2>/dev/null; exit 1")
         let writingProfile = options.work + "/bench-writing.toml"
         try? writing.write(toFile: writingProfile, atomically: true, encoding: .utf8)
         let wall = Measure.time {
-            let processes = (0..<count).map { _ -> Process in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: options.strata)
-                process.arguments = ["--store", store, "build", "--keep-failed", "--profile", writingProfile,
-                                     "--output", options.work + "/out", source]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                do { try process.run() } catch { Measure.fatal("\(error)") }
-                return process
+            let pids = (0..<count).map { _ in
+                Measure.spawn(options.strata, ["--store", store, "build", "--keep-failed", "--profile", writingProfile,
+                                               "--output", options.work + "/out", source])
             }
-            processes.forEach { $0.waitUntilExit() }
+            for pid in pids where Measure.wait(pid) != 1 { Measure.fatal("a concurrent build did not fail as planned") }
         }
         let kept = ((try? FileManager.default.contentsOfDirectory(atPath: store + "/builds")) ?? []).map { store + "/builds/" + $0 }
         if kept.count != count { Measure.fatal("expected \(count) kept scratch layers, found \(kept.count)") }

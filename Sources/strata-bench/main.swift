@@ -35,10 +35,10 @@ for size in sizes {
     let floorMicroseconds = Measure.run(options.floor, [String(rounds), fixtures.deps(size), fixtures.base, options.work + "/floor-scratch"])
     let floor = (Double(floorMicroseconds.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) / 1000
     let copy = Measure.median(slowRounds) {
-        Measure.shell("cp -a '\(fixtures.flat(size))' '\(options.work)/copy' && rm -rf '\(options.work)/copy'")
+        Measure.spawnAndWait("/bin/sh", ["-c", "cp -a '\(fixtures.flat(size))' '\(options.work)/copy' && rm -rf '\(options.work)/copy'"])
     }
     let untar = Measure.median(slowRounds) {
-        Measure.shell("mkdir '\(options.work)/untar' && tar -xf '\(fixtures.tarball(size))' -C '\(options.work)/untar' && rm -rf '\(options.work)/untar'")
+        Measure.spawnAndWait("/bin/sh", ["-c", "mkdir '\(options.work)/untar' && tar -xf '\(fixtures.tarball(size))' -C '\(options.work)/untar' && rm -rf '\(options.work)/untar'"])
     }
     report.readyRoot(size: size, strata: strata, floor: floor, copy: copy, untar: untar)
 }
