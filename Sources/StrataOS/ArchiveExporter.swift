@@ -83,19 +83,16 @@ public struct ArchiveExporter {
     }
 
     private func writeData(_ path: String, relative: String, writer: ArchiveHandle) throws(ArchiveError) {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw ArchiveError(archive: writer.name, entry: relative, reason: SystemError("open", path: path).description) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveError(archive: writer.name, entry: relative, reason: SystemError("read", path: path).description)
+        var failure: ArchiveError?
+        do {
+            try FileChunks.forEach(in: path) { chunk in
+                if failure == nil, archive_write_data(writer.pointer, chunk.baseAddress, chunk.count) < 0 {
+                    failure = ArchiveError(archive: writer.name, entry: relative, reason: "write data: \(writer.errorString)")
+                }
             }
-            let written = buffer.withUnsafeBytes { archive_write_data(writer.pointer, $0.baseAddress, count) }
-            if written < 0 { try writer.check(Int32(written), entry: relative, "write data") }
+        } catch {
+            throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
         }
+        if let failure { throw failure }
     }
 }

@@ -94,32 +94,18 @@ public enum FileTree {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
         if fd < 0 { throw SystemError("create file", path: path) }
         defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("write", path: path)
-            }
-            offset += written
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try FileChunks.writeAll(raw, to: fd, path: path) }
         }
+        try written.get()
         if sync && fsync(fd) != 0 { throw SystemError("fsync", path: path) }
     }
 
     /// The whole content of a regular file.
     public static func readFile(_ path: String) throws(SystemError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw SystemError("open", path: path) }
-        defer { close(fd) }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 { result.append(contentsOf: buffer[0..<count]); continue }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw SystemError("read", path: path) }
-            return result
-        }
+        try FileChunks.forEach(in: path) { chunk in result.append(contentsOf: chunk) }
+        return result
     }
 
     /// Flushes the file system that holds `path` (syncfs(2)).

@@ -56,23 +56,8 @@ struct TreeCopier {
             if [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) { break }
             throw SystemError("copy", path: destination)
         }
-        var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count == 0 { return }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", path: source)
-            }
-            var offset = 0
-            while offset < count {
-                let written = buffer.withUnsafeBytes { write(output, $0.baseAddress! + offset, count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", path: destination)
-                }
-                offset += written
-            }
+        try FileChunks.forEach(descriptor: input, path: source) { (chunk) throws(SystemError) in
+            try FileChunks.writeAll(chunk, to: output, path: destination)
         }
     }
 

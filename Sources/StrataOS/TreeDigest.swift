@@ -37,20 +37,8 @@ public enum TreeDigest {
     }
 
     private static func fileDigest(_ path: String) throws(SystemError) -> String {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw SystemError("open", path: path) }
-        defer { close(fd) }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", path: path)
-            }
-            hasher.update(data: buffer[0..<count])
-        }
+        try FileChunks.forEach(in: path) { chunk in hasher.update(bufferPointer: chunk) }
         return hasher.finalize().map { hexByte($0) }.joined()
     }
 }
