@@ -8,7 +8,7 @@ extension BuildSession {
     public func build(_ plan: BuildPlan, output: String, keepFailed: Bool, timings: BuildReport.Timings,
                       created: Set<LayerKey>) throws(StrataError) -> BuildReport {
         guard let source = plan.source, plan.reusesEverything else {
-            throw .input("internal: build needs a plan with a source whose layers exist")
+            throw .input("build needs a plan with a source whose layers all exist: call plan(source:) with a source, then prepareLayers(_:)")
         }
         var timings = timings
         let outputPath = Store.absolute(output)

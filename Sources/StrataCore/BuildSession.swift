@@ -47,18 +47,21 @@ public final class BuildSession {
     public func close() {
         if closed { return }
         closed = true
+        defer {
+            held.forEach { $0.unlock() }
+            held.removeAll()
+        }
         if keep {
             try? FileTree.remove(directory + "/work")
             try? FileTree.remove(mountPoint)
             try? FileTree.writeFile(directory + "/kept", Array("kept by --keep-failed\n".utf8))
         } else if let error = Result(catching: { try FileTree.remove(directory) }).failure {
+            // Left for the next run's sweep, which removes it once this process is gone.
             logger.error("could not remove \(directory): \(error)")
             owned.lock.unlock()
             return
         }
         owned.release()
-        held.forEach { $0.unlock() }
-        held.removeAll()
     }
 
     /// Resolves the dependencies (when there is a source) and computes every

@@ -33,7 +33,7 @@ struct ProfileParser {
         let arch = try string(table, "arch", in: nil, lines) ?? Self.hostArchitecture()
         let cacheVersion = try int(table, "cache_version", in: nil, lines) ?? 0
 
-        let baseTable = try section(table, "base", lines, required: true)!
+        let baseTable = try requiredSection(table, "base", lines)
         let base = Profile.Base(image: try requiredString(baseTable, "image", in: "base", lines))
 
         var update: Profile.Update?
@@ -52,7 +52,7 @@ struct ProfileParser {
                 maxAge: maxAge)
         }
 
-        let depsTable = try section(table, "deps", lines, required: true)!
+        let depsTable = try requiredSection(table, "deps", lines)
         let formatName = try string(depsTable, "format", in: "deps", lines) ?? "lines"
         guard let format = ResolverFormat(rawValue: formatName) else {
             throw located("deps.format must be \"lines\" or \"json\", not \"\(formatName)\"",
@@ -63,7 +63,7 @@ struct ProfileParser {
             format: format,
             install: try requiredString(depsTable, "install", in: "deps", lines))
 
-        let buildTable = try section(table, "build", lines, required: true)!
+        let buildTable = try requiredSection(table, "build", lines)
         var build = Profile.Build(run: try requiredString(buildTable, "run", in: "build", lines))
         if let workdir = try absolutePath(buildTable, "workdir", in: "build", lines) { build.workdir = workdir }
         build.user = try string(buildTable, "user", in: "build", lines)
@@ -83,7 +83,7 @@ struct ProfileParser {
                     throw located("each mount must be a table with source and target", lines.line(ofTable: "mount"))
                 }
                 let context = "mount"
-                try checkKeys(entry, allowed: Self.sections["mount"]!, in: context, index: index, lines)
+                try checkKeys(entry, allowed: Self.sections["mount"] ?? [], in: context, index: index, lines)
                 let source = try requiredString(entry, "source", in: context, lines, index: index)
                 let target = try requiredString(entry, "target", in: context, lines, index: index)
                 guard source.hasPrefix("/"), target.hasPrefix("/") else {
@@ -139,6 +139,11 @@ struct ProfileParser {
 
     // MARK: - Typed access with located errors
 
+    private func requiredSection(_ table: TOMLTable, _ key: String, _ lines: KeyLines) throws(StrataError) -> TOMLTable {
+        guard let sub = try section(table, key, lines, required: true) else { throw located("missing [\(key)] table", nil) }
+        return sub
+    }
+
     private func section(_ table: TOMLTable, _ key: String, _ lines: KeyLines, required: Bool) throws(StrataError) -> TOMLTable? {
         guard let value = table[key] else {
             if required { throw located("missing [\(key)] table", nil) }
@@ -147,7 +152,7 @@ struct ProfileParser {
         guard let sub = value.table else {
             throw located("\(key) must be a table: write it as [\(key)]", lines.line(ofKey: key, in: nil))
         }
-        try checkKeys(sub, allowed: Self.sections[key]!, in: key, index: nil, lines)
+        try checkKeys(sub, allowed: Self.sections[key] ?? [], in: key, index: nil, lines)
         return sub
     }
 
