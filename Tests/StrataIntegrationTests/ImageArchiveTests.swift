@@ -39,7 +39,7 @@ import Testing
     /// target, device, xattrs, and which paths share an inode.
     private func describe(_ root: String) throws -> [String] {
         let script = """
-            cd "$1" && find . -printf '%p %y %m %U:%G %s %l\\n' | sort
+            cd "$1" && find . -printf '%p %y %m %U:%G %s %l %Ts\\n' | sort
             find . -type f -exec sha256sum {} + | sort -k2
             find . -type b -o -type c | sort | xargs stat -c '%n %t:%T'
             find . -type f -links +1 -printf '%i %p\\n' | sort | awk '{print $2}' | tr '\\n' ' '; echo
