@@ -58,6 +58,9 @@ public struct ArchiveImporter {
         }
 
         var progress = Progress(entries: 0, bytes: 0)
+        // libarchive restores the times of every directory but the one it
+        // extracts into: the "." entry's times are applied at the end.
+        var rootTimes: [timespec]?
         var entry: OpaquePointer?
         while true {
             let status = archive_read_next_header(reader.pointer, &entry)
@@ -66,6 +69,11 @@ public struct ArchiveImporter {
             guard let entry else { break }
             let path = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
             try vet(entry, path: path, in: directory)
+            if path.split(separator: "/").allSatisfy({ $0 == "." }) {
+                rootTimes = [timespec(tv_sec: archive_entry_atime(entry), tv_nsec: archive_entry_atime_nsec(entry)),
+                             timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: archive_entry_mtime_nsec(entry))]
+                if archive_entry_atime_is_set(entry) == 0, let times = rootTimes { rootTimes = [times[1], times[1]] }
+            }
             try writer.check(archive_write_header(writer.pointer, entry), entry: path, "write")
             if archive_entry_size(entry) > 0 {
                 try copyData(from: reader, to: writer, entry: path)
@@ -78,6 +86,9 @@ public struct ArchiveImporter {
             }
         }
         try writer.check(archive_write_close(writer.pointer), "finish the extraction")
+        if var times = rootTimes, utimensat(AT_FDCWD, directory, &times, 0) != 0 {
+            throw ArchiveError(archive: source.name, entry: ".", reason: SystemError("set times", path: directory).description)
+        }
         return progress
     }
 

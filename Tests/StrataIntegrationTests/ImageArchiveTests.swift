@@ -30,6 +30,8 @@ import Testing
             chown -h 42:43 symlink
             chmod 2710 dir/sub
             chmod 1777 dir
+            # Times far from now, so that a time not restored cannot pass unseen.
+            find . -depth -exec touch -h -d '2020-01-02 03:04:05.123456789' {} +
             """
         let run = try Sandbox.shell("/bin/sh", ["-c", script, "make-tree", root])
         try #require(run.status == 0, "\(run.stderr)")
