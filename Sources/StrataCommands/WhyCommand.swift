@@ -1,0 +1,40 @@
+import ArgumentParser
+import StrataCore
+
+struct WhyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "why",
+        abstract: "Show what a layer is made of and which builds used it, and when.",
+        discussion: "Example: strata why 75dcb9e99c42dd197ba81f3fce1283208074e558cf1ef9d0052e6c778c2340fe"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The full layer key (64 hex digits).")
+    var key: String
+
+    func run() throws {
+        try global.handlingErrors {
+            let layers = LayerStore(store: try global.openStore())
+            let record = try LayersInspect.record(key, in: layers)
+            let usage = layers.usage(record.key)
+            let explanation = layers.explainAgainstOthers(record)
+            struct Document: Encodable {
+                let key: LayerKey; let role: String; let created: String; let parent: String?
+                let dependencies: Int?; let uses: [LayerUsage.Use]; let use_count: Int; let explanation: Explanation
+            }
+            let document = Document(key: record.key, role: record.inputs.role.rawValue, created: record.created,
+                                    parent: record.inputs.parent, dependencies: record.inputs.dependencies?.count,
+                                    uses: usage?.uses ?? [], use_count: usage?.useCount ?? 0, explanation: explanation)
+            Output(json: global.json).print(document) {
+                var lines = ["layer \(record.key.hex) (\(record.inputs.role.rawValue)), created \(record.created)",
+                             "  \(explanation.summary)",
+                             "  used \(document.use_count) time(s)\(document.uses.isEmpty ? "" : ", most recently:")"]
+                for use in document.uses.suffix(20).reversed() {
+                    lines.append("    \(Timestamp.format(use.at))  profile \(use.profile)\(use.package.map { ", package \($0)" } ?? "")")
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
