@@ -21,8 +21,6 @@ dev_t strata_makedev(unsigned int major, unsigned int minor) { return makedev(ma
 unsigned int strata_major(dev_t dev) { return major(dev); }
 unsigned int strata_minor(dev_t dev) { return minor(dev); }
 
-int strata_open_path_flags(void) { return O_PATH | O_NOFOLLOW | O_CLOEXEC; }
-long strata_utime_omit(void) { return UTIME_OMIT; }
 
 int strata_file_system_type(const char *path, long *type) {
     struct statfs info;

@@ -10,10 +10,7 @@ struct Output {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .custom { date, encoder in
-                var container = encoder.singleValueContainer()
-                try container.encode(Timestamp.format(date))
-            }
+            encoder.dateEncodingStrategy = .custom(Timestamp.encode)
             let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {

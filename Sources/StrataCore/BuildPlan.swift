@@ -45,12 +45,14 @@ public struct BuildPlan: Sendable {
     /// The update layer's and the base's directories, topmost first.
     let parentLowers: [String]
 
+    /// Where the deps layer's upper is (or will be, once created).
+    let depsUpper: String?
+
     /// The directories to stack under the scratch layer, topmost first.
     var lowers: [String] {
-        guard let deps, deps.exists else { return parentLowers }
-        return [LayerStore.upperPath(store: storeRoot, key: deps.key)] + parentLowers
+        guard let deps, deps.exists, let depsUpper else { return parentLowers }
+        return [depsUpper] + parentLowers
     }
-    let storeRoot: String
 
     public var layers: [PlannedLayer] { [base] + [update, deps].compactMap { $0 } }
 
@@ -61,7 +63,7 @@ public struct BuildPlan: Sendable {
                          updateStatus: updateStatus,
                          deps: PlannedLayer(role: .deps, key: deps.key, exists: true, inputs: deps.inputs,
                                             explanation: deps.explanation),
-                         parentLowers: parentLowers, storeRoot: storeRoot)
+                         parentLowers: parentLowers, depsUpper: depsUpper)
     }
     /// True when a build would create no layer.
     public var reusesEverything: Bool { layers.allSatisfy(\.exists) }

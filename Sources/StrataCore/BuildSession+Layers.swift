@@ -42,17 +42,11 @@ extension BuildSession {
                                               source: "output of the resolve command of \(profile.path)")
     }
 
-    /// Builds one layer in `layers/.tmp-*`: runs the install command in an
-    /// overlay over `lowers`, then renames the upper into place. On failure
+    /// Builds one deps layer in `layers/.tmp-*`: runs the install command in
+    /// an overlay over `lowers`, then renames the upper into place. On failure
     /// the temporary layer is discarded: nothing partial is ever used.
     func createLayer(_ layer: PlannedLayer, lowers: [String]) throws(StrataError) {
-        let pending = try layers.begin()
-        let root = BuildRoot(path: mountPoint)
-        let status: Int32
-        do {
-            try root.mountOverlay(lower: lowers, upper: pending.upper, work: pending.work, volatile: false)
-            try root.mountSystem(network: true)
-            try root.bind(profile.mounts, profile: profile.path)
+        let (pending, status) = try fillNewLayer(over: lowers) { root throws(StrataError) -> Int32 in
             let resolved = ResolvedDependencies(layer.inputs.dependencies ?? [])
             let depsFile = "/tmp/strata-deps"
             try during("write \(depsFile)") {
@@ -62,23 +56,46 @@ extension BuildSession {
                 root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],
                 environment: environment(adding: ["STRATA_DEPS_FILE": depsFile]), network: true)
             logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
-            status = try during("run the install command") { try command.start(stdout: 2).wait() }
+            let status = try during("run the install command") { try command.start(stdout: 2).wait() }
             try StrataError.checkInterruption()
             PausePoint.install.pauseIfRequested()
-            try tearDown(root)
-        } catch {
-            root.teardown()
-            layers.discard(pending)
-            throw error
+            return status
         }
         guard status == 0 else {
             layers.discard(pending)
             throw StrataError(.dependencies,
                 "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
         }
-        let record = LayerRecord(key: layer.key, created: Timestamp.format(Date()), inputs: layer.inputs)
+        try commit(pending, key: layer.key, inputs: layer.inputs)
+    }
+
+    /// A new temporary layer filled by `fill`, which runs in an overlay over
+    /// `lowers` whose upper is the layer's, with the system mounts (network
+    /// on, as installs download) and the profile's binds. Everything is
+    /// unmounted before it returns; on any failure the layer is discarded.
+    func fillNewLayer<Result>(
+        over lowers: [String], _ fill: (BuildRoot) throws(StrataError) -> Result
+    ) throws(StrataError) -> (PendingLayer, Result) {
+        let pending = try layers.begin()
+        let root = BuildRoot(path: mountPoint)
         do {
-            try layers.commit(pending, as: record)
+            try root.mountOverlay(lower: lowers, upper: pending.upper, work: pending.work, volatile: false)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            let result = try fill(root)
+            try tearDown(root)
+            return (pending, result)
+        } catch {
+            root.teardown()
+            layers.discard(pending)
+            throw error
+        }
+    }
+
+    /// Renames a filled layer into place under `key`, or discards it if that fails.
+    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest) throws(StrataError) {
+        do {
+            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs))
         } catch {
             layers.discard(pending)
             throw error

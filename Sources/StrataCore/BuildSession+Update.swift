@@ -44,13 +44,7 @@ extension BuildSession {
         var timings = UpdateReport.Timings()
         var clock = Stopwatch()
 
-        let pending = try layers.begin()
-        let root = BuildRoot(path: mountPoint)
-        let state: [UInt8]
-        do throws(StrataError) {
-            try root.mountOverlay(lower: [images.rootfs(image.name)], upper: pending.upper, work: pending.work, volatile: false)
-            try root.mountSystem(network: true)
-            try root.bind(profile.mounts, profile: profile.path)
+        let (pending, state) = try fillNewLayer(over: [images.rootfs(image.name)]) { root throws(StrataError) -> [UInt8] in
             let run = IsolatedCommand(root: root.path, arguments: ["/bin/sh", "-c", update.run],
                                       environment: environment(), network: true)
             logger.info("updating: \(update.run)")
@@ -68,13 +62,8 @@ extension BuildSession {
             guard result.status == 0 else {
                 throw StrataError(.dependencies, "the [update] state command of \(profile.path) exited with status \(result.status); the update layer was discarded")
             }
-            state = result.output
             timings.state = clock.elapsedMilliseconds
-            try tearDown(root)
-        } catch {
-            root.teardown()
-            layers.discard(pending)
-            throw error
+            return result.output
         }
 
         clock = Stopwatch()
@@ -83,18 +72,11 @@ extension BuildSession {
         let key = inputs.key
         let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, in: layers)
         let layerLock = try lock(layers.lockPath(key), .exclusive, what: "update layer \(key.short)")
-        let created: Bool
-        if layers.exists(key) {
-            layers.discard(pending)
-            created = false
+        let created = !layers.exists(key)
+        if created {
+            try commit(pending, key: key, inputs: inputs)
         } else {
-            do {
-                try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs))
-            } catch {
-                layers.discard(pending)
-                throw error
-            }
-            created = true
+            layers.discard(pending)
         }
         layerLock.unlock()
         timings.layer = clock.elapsedMilliseconds

@@ -76,7 +76,7 @@ public final class BuildSession {
         let parentLowers = (update.map { [layers.upper($0.key)] } ?? []) + [images.rootfs(image.name)]
         guard let source else {
             return BuildPlan(profile: profile, source: nil, image: image, base: base, update: update, updateStatus: updateStatus,
-                             deps: nil, parentLowers: parentLowers, storeRoot: store.root)
+                             deps: nil, parentLowers: parentLowers, depsUpper: nil)
         }
         let sourcePath = Store.absolute(source)
         guard (try? FileStatus.ifExists(sourcePath))??.kind == .directory else {
@@ -90,7 +90,7 @@ public final class BuildSession {
         return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, update: update, updateStatus: updateStatus,
                          deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs,
                                             explanation: exists ? nil : Explanation.forMiss(depsInputs, in: layers)),
-                         parentLowers: parentLowers, storeRoot: store.root)
+                         parentLowers: parentLowers, depsUpper: layers.upper(key))
     }
 
     /// The profile's most recent update layer, held in use; nil when the

@@ -13,7 +13,23 @@ enum CanonicalJSON {
     static func encodePretty<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
         return try encoder.encode(value)
+    }
+}
+
+/// The JSON of strata's bookkeeping files (usage.json, updates/*.json):
+/// readable, with times in `Timestamp` form.
+enum BookkeepingJSON {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom(Timestamp.encode)
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom(Timestamp.decode)
+        return decoder
     }
 }

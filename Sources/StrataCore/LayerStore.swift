@@ -27,8 +27,7 @@ public struct LayerStore: Sendable {
     public init(store: Store) { self.store = store }
 
     public func directory(_ key: LayerKey) -> String { store.layers + "/" + key.hex }
-    public func upper(_ key: LayerKey) -> String { Self.upperPath(store: store.root, key: key) }
-    static func upperPath(store root: String, key: LayerKey) -> String { root + "/layers/" + key.hex + "/upper" }
+    public func upper(_ key: LayerKey) -> String { directory(key) + "/upper" }
 
     /// The layer's record, or nil when no finished layer has this key.
     public func record(_ key: LayerKey) -> LayerRecord? {
@@ -36,7 +35,11 @@ public struct LayerStore: Sendable {
         return try? JSONDecoder().decode(LayerRecord.self, from: Data(bytes))
     }
 
-    public func exists(_ key: LayerKey) -> Bool { record(key) != nil }
+    /// A layer exists once its manifest does: the manifest is written last,
+    /// and the directory appears under its key only by an atomic rename.
+    public func exists(_ key: LayerKey) -> Bool {
+        (try? FileStatus.ifExists(directory(key) + "/manifest.json")) != nil
+    }
 
     public func list() throws(StrataError) -> [LayerRecord] {
         let names = try during("list \(store.layers)") { try directoryEntries(store.layers) }
@@ -65,7 +68,7 @@ public struct LayerStore: Sendable {
 
     public func usage(_ key: LayerKey) -> LayerUsage? {
         guard let bytes = try? FileTree.readFile(directory(key) + "/usage.json") else { return nil }
-        return try? LayerUsage.decoder().decode(LayerUsage.self, from: Data(bytes))
+        return try? BookkeepingJSON.decoder().decode(LayerUsage.self, from: Data(bytes))
     }
 
     /// Records one use of a layer (last use, count, profile, package).
@@ -77,7 +80,7 @@ public struct LayerStore: Sendable {
             var usage = try self.usage(key) ?? LayerUsage(sizeBytes: DiskUsage.bytes(of: upper(key)))
             usage.recordUse(profile: profile, package: package, at: Date())
             let temporary = directory(key) + "/.usage.json.tmp"
-            try FileTree.writeFile(temporary, Array(try LayerUsage.encoder().encode(usage)) + [10])
+            try FileTree.writeFile(temporary, Array(try BookkeepingJSON.encoder().encode(usage)) + [10])
             try FileTree.rename(temporary, to: directory(key) + "/usage.json")
         }
     }
@@ -109,7 +112,7 @@ public struct LayerStore: Sendable {
         return try during("finish layer \(record.key.short)") {
             try FileTree.remove(pending.work)
             let usage = LayerUsage(sizeBytes: try DiskUsage.bytes(of: pending.upper))
-            try FileTree.writeFile(pending.directory + "/usage.json", Array(try LayerUsage.encoder().encode(usage)) + [10])
+            try FileTree.writeFile(pending.directory + "/usage.json", Array(try BookkeepingJSON.encoder().encode(usage)) + [10])
             let json = try CanonicalJSON.encodePretty(record)
             try FileTree.syncFileSystem(of: pending.directory)
             // The manifest is written last: a layer with a manifest is complete.

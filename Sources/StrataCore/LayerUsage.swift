@@ -63,27 +63,4 @@ public struct LayerUsage: Sendable, Codable, Equatable {
     private static func appending(_ name: String, to list: [String]) -> [String] {
         Array((list.filter { $0 != name } + [name]).suffix(remembered))
     }
-
-    /// Times with milliseconds: builds a second apart must still sort by use.
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        return encoder
-    }
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time: \(text)"))
-            }
-            return date
-        }
-        return decoder
-    }
 }

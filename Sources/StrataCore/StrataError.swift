@@ -55,6 +55,7 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs `body`, turning a `SystemError` into a `StrataError` that says what was being done.
+@discardableResult
 func during<T>(_ what: String, _ body: () throws -> T) throws(StrataError) -> T {
     do {
         return try body()

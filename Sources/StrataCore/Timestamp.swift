@@ -9,6 +9,21 @@ public enum Timestamp {
         return formatter.string(from: date)
     }
 
+    /// For `JSONEncoder.DateEncodingStrategy.custom`.
+    public static func encode(_ date: Date, to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(format(date))
+    }
+
+    /// For `JSONDecoder.DateDecodingStrategy.custom`.
+    public static func decode(from decoder: any Decoder) throws -> Date {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let date = parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time: \(text)"))
+        }
+        return date
+    }
+
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -23,14 +23,14 @@ struct UpdatePointer: Codable, Equatable {
 
     static func read(store: Store, chain: String) -> UpdatePointer? {
         guard let bytes = try? FileTree.readFile(path(store: store, chain: chain)) else { return nil }
-        return try? LayerUsage.decoder().decode(UpdatePointer.self, from: Data(bytes))
+        return try? BookkeepingJSON.decoder().decode(UpdatePointer.self, from: Data(bytes))
     }
 
     func write(store: Store, chain: String) throws(StrataError) {
         let target = Self.path(store: store, chain: chain)
         let temporary = target + ".tmp-" + randomIdentifier()
         try during("write \(target)") {
-            try FileTree.writeFile(temporary, Array(try LayerUsage.encoder().encode(self)) + [10], sync: true)
+            try FileTree.writeFile(temporary, Array(try BookkeepingJSON.encoder().encode(self)) + [10], sync: true)
             try FileTree.rename(temporary, to: target)
             try FileTree.syncDirectory(store.updates)
         }

@@ -132,11 +132,6 @@ public struct RunningCommand: Sendable {
         if strata_wait(pid, &status) != 0 { throw SystemError("wait for process \(pid)") }
         return status
     }
-
-    /// Ends the command and everything it started.
-    public func kill() {
-        _ = Glibc.kill(pid, SIGKILL)
-    }
 }
 
 /// NUL-terminated C strings, and a NULL-terminated array of them, for the

@@ -23,13 +23,6 @@ public enum MountNamespace {
 
     /// The number of threads of this process, from /proc/self/task.
     public static func threadCount() -> Int {
-        guard let directory = opendir("/proc/self/task") else { return 1 }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { count += 1 }
-        }
-        return count
+        (try? directoryEntries("/proc/self/task").count) ?? 1
     }
 }

@@ -36,7 +36,7 @@ struct Fixtures {
         Measure.shell("mkdir -p '\(flat(size))' && cp -a '\(base)/.' '\(flat(size))/' && cp -a '\(deps(size))/.' '\(flat(size))/'")
         Measure.shell("tar -cf '\(tarball(size))' -C '\(flat(size))' .")
         Measure.shell("tar -cf '\(payload(size))' -C '\(deps(size))' .")
-        FileManager.default.createFile(atPath: done, contents: nil)
+        _ = FileManager.default.createFile(atPath: done, contents: nil)
     }
 
     /// Files of equal size in directories of 100, under usr/lib/bench.

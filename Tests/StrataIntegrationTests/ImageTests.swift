@@ -31,7 +31,7 @@ import Testing
         #expect(sandbox.entries(sandbox.store + "/images") == ["demo-base"])
     }
 
-    @Test func changedContentChangesTheDigestAndTheBaseKey() throws {
+    @Test func changedContentChangesTheDigest() throws {
         let sandbox = try Sandbox()
         try "changed\n".write(toFile: sandbox.work + "/rootfs/etc/motd", atomically: true, encoding: .utf8)
         let changed = try sandbox.strata(["--json", "image", "import", "changed", sandbox.work + "/rootfs"])

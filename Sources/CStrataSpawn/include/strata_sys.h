@@ -16,9 +16,5 @@ unsigned int strata_major(dev_t dev);
 unsigned int strata_minor(dev_t dev);
 /// statfs(2)'s f_type of the file system holding path; 0 or -1 with errno.
 int strata_file_system_type(const char *path, long *type);
-/// O_PATH | O_NOFOLLOW | O_CLOEXEC, for handles that only name a file.
-int strata_open_path_flags(void);
-/// UTIME_OMIT, for utimensat.
-long strata_utime_omit(void);
 
 #endif
