@@ -18,7 +18,7 @@ public enum Host {
         do {
             try MountNamespace.enterPrivate()
         } catch {
-            throw .environment("cannot enter a private mount namespace: \(error)")
+            throw .environment("cannot enter a private mount namespace: \(error); strata needs CAP_SYS_ADMIN: run it as root, outside a container that forbids unshare")
         }
     }
 }

@@ -43,6 +43,7 @@ public struct ImageStore: Sendable {
         if (try? FileStatus.ifExists(directory(name))) != nil {
             throw .input("image '\(name)' exists already; remove it first with 'strata image rm \(name)' or pick another name")
         }
+        StaleSweeper(store: store).sweep()
         let temporary = try OwnedDirectory.create(in: store.images, prefix: ".tmp-", store: store)
         defer { temporary.release() }
         do {
@@ -55,6 +56,7 @@ public struct ImageStore: Sendable {
             try during("write image.json") {
                 try FileTree.writeFile(temporary.path + "/image.json", Array(json) + [10], sync: true)
                 try FileTree.syncFileSystem(of: temporary.path)
+                PausePoint.import.pauseIfRequested()
                 try FileTree.rename(temporary.path, to: directory(name))
                 try FileTree.syncDirectory(store.images)
             }
@@ -127,18 +129,22 @@ public struct ImageStore: Sendable {
         }
     }
 
+    /// Removes an image, even one whose image.json is damaged.
     public func remove(_ name: String) throws(StrataError) {
-        _ = try inspect(name)
+        try Self.validate(name: name)
+        guard (try? FileStatus.ifExists(directory(name))) != nil else {
+            throw .input("no image named '\(name)' in \(store.images); see 'strata image list'")
+        }
         let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
         guard try during("lock image \(name)", { try lock.tryLock(.exclusive) }) else {
             throw .input("image '\(name)' is in use (\(LockHolders.describe(lock.holders()))); remove it when those builds are done")
         }
-        // Renamed first, so that a crash half-way never leaves a half-removed image under its name.
-        let doomed = store.images + "/.rm-\(name)-\(randomIdentifier())"
-        try during("remove image \(name)") {
-            try FileTree.rename(directory(name), to: doomed)
-            try FileTree.remove(doomed)
-        }
+        StaleSweeper(store: store).sweep()
+        // Moved out of its name first, to a temporary that the next run's sweep
+        // finishes removing if this process is killed half-way.
+        let doomed = try OwnedDirectory.claim(directory(name), in: store.images, prefix: ".tmp-", store: store)
+        defer { doomed.release() }
+        try during("remove image \(name)") { try FileTree.remove(doomed.path) }
     }
 
     static func validate(name: String) throws(StrataError) {

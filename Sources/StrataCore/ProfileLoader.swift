@@ -36,7 +36,7 @@ public struct ProfileLoader: Sendable {
     static func read(path: String, name: String) throws(StrataError) -> Profile {
         let bytes: [UInt8]
         do { bytes = try FileTree.readFile(path) } catch {
-            throw .input("cannot read profile \(path): \(error.errno.description)")
+            throw .input("cannot read profile \(path): \(error.errno.description); check the path and that it is a readable file")
         }
         return try ProfileParser(text: String(decoding: bytes, as: UTF8.self), path: path, name: name).parse()
     }

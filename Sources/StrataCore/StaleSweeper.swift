@@ -2,15 +2,18 @@ import Glibc
 import StrataOS
 
 /// Removes what killed strata processes left behind: scratch directories
-/// under builds/ and temporary layers under layers/.tmp-* whose owner is
-/// gone (see `OwnedDirectory`). A failed build kept with --keep-failed
+/// under builds/, and temporaries under layers/.tmp-* and images/.tmp-*
+/// (layers and images being made or removed), whose owner is gone (see
+/// `OwnedDirectory`). A failed build kept with --keep-failed
 /// (marked `kept`) stays until removed by hand.
 struct StaleSweeper {
     let store: Store
 
     func sweep() {
         let candidates = ((try? directoryEntries(store.builds)) ?? []).map { store.builds + "/" + $0 }
-            + ((try? directoryEntries(store.layers)) ?? []).filter { $0.hasPrefix(".tmp-") }.map { store.layers + "/" + $0 }
+            + [store.layers, store.images].flatMap { parent in
+                ((try? directoryEntries(parent)) ?? []).filter { $0.hasPrefix(".tmp-") }.map { parent + "/" + $0 }
+            }
         for directory in candidates {
             if (try? FileStatus.ifExists(directory + "/kept")) != nil { continue }
             let lockPath = OwnedDirectory.lockFile(for: directory, store: store)

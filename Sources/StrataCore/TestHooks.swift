@@ -16,6 +16,8 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case build
     /// The build command has finished and the artifacts are copied; nothing is unmounted yet.
     case teardown
+    /// An image is extracted and digested; it has not been renamed into place.
+    case `import`
 
     func pauseIfRequested() {
         guard let requested = getenv("STRATA_TEST_PAUSE_AT").map({ String(cString: $0) }), requested == rawValue,

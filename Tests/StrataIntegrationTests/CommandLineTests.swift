@@ -27,10 +27,12 @@ import Testing
     }
 
     @Test func badUsageExitsTwo() throws {
-        let run = try Sandbox.shell(Sandbox.binary, ["build", "--no-such-option"])
+        let sandbox = try Sandbox()
+        let run = try sandbox.strata(["build", "--no-such-option"])
         #expect(run.status == 2)
-        let unknownImage = try Sandbox.shell(Sandbox.binary, ["image", "inspect", "../etc"])
-        #expect(unknownImage.status == 2)
+        let badName = try sandbox.strata(["image", "inspect", "../etc"])
+        #expect(badName.status == 2)
+        #expect(badName.stderr.contains("image name '../etc' is not valid"), "\(badName.stderr)")
     }
 
     @Test func aMissingImageOrSourceIsAnInputError() throws {

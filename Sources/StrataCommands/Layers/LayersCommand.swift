@@ -103,8 +103,11 @@ struct LayersInspect: ParsableCommand {
     }
 
     static func record(_ key: String, in layers: LayerStore) throws(StrataError) -> LayerRecord {
-        guard let parsed = LayerKey(validating: key), let record = layers.record(parsed) else {
+        guard let parsed = LayerKey(validating: key), layers.exists(parsed) else {
             throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
+        }
+        guard let record = layers.record(parsed) else {
+            throw StrataError(.environment, "layer \(parsed.short) has an unreadable manifest.json; when no build uses it, remove \(layers.directory(parsed)) by hand")
         }
         return record
     }
