@@ -19,6 +19,7 @@ let package = Package(
         // C libraries, as the system provides them.
         .systemLibrary(name: "CMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The only C of our own: fork -> namespaces -> chroot -> exec.
         .target(name: "CStrataSpawn"),
         // Operating-system boundary: mounts, the mount table, namespaces, locks, processes, file trees.
@@ -30,11 +31,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The OCI distribution API over libcurl: registries as a shared layer cache.
+        .target(
+            name: "StrataRegistry",
+            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The domain: profiles, resolved dependencies, keys, the store, build roots.
         .target(
             name: "StrataCore",
             dependencies: [
-                "StrataOS",
+                "StrataOS", "StrataRegistry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

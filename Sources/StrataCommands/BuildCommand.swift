@@ -29,6 +29,12 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Parallel jobs for the build command: sets STRATA_JOBS for it (not part of any key).", valueName: "n"))
     var jobs: Int?
 
+    @Option(name: .long, help: ArgumentHelp("A registry repository to pull a missing deps layer from before building it.", valueName: "ref"))
+    var cacheFrom: String?
+
+    @Option(name: .long, help: ArgumentHelp("A registry repository to push the build's layers to, when it lacks them.", valueName: "ref"))
+    var cacheTo: String?
+
     @Argument(help: ArgumentHelp("The unpacked source tree of the package.", valueName: "source-dir"))
     var source: String
 
@@ -39,7 +45,8 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let report = try BuildRunner(global: global).build(
-                profile: profile, source: source, output: output, keepFailed: keepFailed, jobs: jobs)
+                profile: profile, source: source, output: output, keepFailed: keepFailed, jobs: jobs,
+                cache: BuildCache(from: cacheFrom, to: cacheTo))
             Output(json: global.json).print(report) { BuildSummary(report: report).text }
             if !report.succeeded { throw ExitCode(1) }
         }
@@ -58,10 +65,12 @@ struct BuildRunner {
         return session
     }
 
-    func build(profile reference: String, source: String, output: String, keepFailed: Bool, jobs: Int?) throws(StrataError) -> BuildReport {
+    func build(profile reference: String, source: String, output: String, keepFailed: Bool, jobs: Int?,
+               cache: BuildCache = BuildCache()) throws(StrataError) -> BuildReport {
         let session = try session(profile: reference)
         if let jobs { session.buildEnvironment["STRATA_JOBS"] = String(jobs) }
-        let report: BuildReport
+        session.cacheFrom = try cache.from.map { ref throws(StrataError) in try registry(ref, store: session.store) }
+        var report: BuildReport
         do {
             defer { session.close() }
             var timings = BuildReport.Timings()
@@ -73,6 +82,9 @@ struct BuildRunner {
             timings.layer = milliseconds(since: clock)
             report = try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
         }
+        if let to = cache.to {
+            try push(&report, to: try registry(to, store: session.store))
+        }
         if !session.profile.gc.isEmpty {
             let collected = try GarbageCollector(store: session.store).collect(session.profile.gc, dryRun: false)
             if !collected.removed.isEmpty {
@@ -80,6 +92,30 @@ struct BuildRunner {
             }
         }
         return report
+    }
+
+    func registry(_ reference: String, store: Store) throws(StrataError) -> RegistryCache {
+        let cache = try RegistryCache(store: store, reference: reference, environment: global.environment)
+        cache.lockTimeout = global.lockTimeoutSeconds
+        return cache
+    }
+
+    /// --cache-to: pushes the deps layer (with the layers under it) after
+    /// the build, whatever its outcome: the layer is good either way. A
+    /// failed push is a warning; the build's result stands.
+    private func push(_ report: inout BuildReport, to cache: RegistryCache) throws(StrataError) {
+        guard let top = report.layers.last(where: { $0.role != .base }) else { return }
+        do {
+            let pushed = try cache.push(top.key)
+            let keys = Set(pushed.layers.map(\.key))
+            for index in report.layers.indices where keys.contains(report.layers[index].key) {
+                report.layers[index].pushed = true
+            }
+        } catch {
+            if case .interrupted = error.category { throw error }
+            for index in report.layers.indices where report.layers[index].role != .base { report.layers[index].pushed = false }
+            report.warnings = (report.warnings ?? []) + ["--cache-to \(cache.reference): \(error.message)"]
+        }
     }
 
     private func milliseconds(since start: ContinuousClock.Instant) -> Int {
@@ -95,7 +131,8 @@ struct BuildSummary {
     var text: String {
         var lines = ["strata build of \(report.source) with profile \(report.profile)"]
         for layer in report.layers {
-            let state = layer.reused ? "reused" : "created"
+            var state = ["store": "reused", "built": "created", "pulled": "pulled"][layer.origin.rawValue] ?? ""
+            if let pushed = layer.pushed { state += pushed ? ", in the cache" : ", not pushed" }
             let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
             lines.append("  \(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
             if let explanation = layer.explanation { lines.append("         \(explanation.summary)") }
@@ -107,8 +144,15 @@ struct BuildSummary {
             lines.append("  build FAILED with exit status \(report.build.exitCode)")
             if let kept = report.keptScratch { lines.append("  the scratch layer was kept at \(kept)") }
         }
+        lines += (report.warnings ?? []).map { "  warning: \($0)" }
         let t = report.timings
         lines.append("  timings: resolve \(t.resolve) ms, layer \(t.layer) ms, setup \(t.setup) ms, build \(t.build) ms, teardown \(t.teardown) ms")
         return lines.joined(separator: "\n")
     }
+}
+
+/// --cache-from and --cache-to, as given.
+struct BuildCache {
+    var from: String?
+    var to: String?
 }

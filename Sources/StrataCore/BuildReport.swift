@@ -1,9 +1,23 @@
 /// The outcome of `strata build`, printed as text or as JSON (Docs/json.md).
 public struct BuildReport: Sendable, Codable {
     public struct Layer: Sendable, Codable {
+        /// Where a layer of a build came from.
+        public enum Origin: String, Sendable, Codable {
+            /// It was in the store.
+            case store
+            /// This build made it.
+            case built
+            /// This build pulled it from --cache-from.
+            case pulled
+        }
+
         public var role: InputManifest.Role
         public var key: LayerKey
+        /// True when the store had the layer before this build.
         public var reused: Bool
+        public var origin: Origin
+        /// With --cache-to: whether the registry has the layer now.
+        public var pushed: Bool?
         public var dependencies: Int?
         /// For a layer this build created: why, against the closest existing one.
         public var explanation: Explanation?
@@ -37,6 +51,8 @@ public struct BuildReport: Sendable, Codable {
     /// Where the failed build's scratch upper was kept (--keep-failed).
     public var keptScratch: String?
     public var timings: Timings
+    /// Problems that did not fail the build, such as an unreachable cache.
+    public var warnings: [String]?
 
     public var succeeded: Bool { build.exitCode == 0 }
 
@@ -44,5 +60,6 @@ public struct BuildReport: Sendable, Codable {
         case profile, source, layers, build, artifacts, output
         case keptScratch = "kept_scratch"
         case timings = "timings_ms"
+        case warnings
     }
 }

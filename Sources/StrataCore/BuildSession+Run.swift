@@ -46,13 +46,15 @@ extension BuildSession {
         close()
         timings.teardown = clock.elapsedMilliseconds
         let reportedLayers = plan.layers.map { layer in
-            BuildReport.Layer(role: layer.role, key: layer.key, reused: !created.contains(layer.key),
-                              dependencies: layer.inputs.dependencies?.count,
-                              explanation: created.contains(layer.key) ? layer.explanation : nil)
+            let origin: BuildReport.Layer.Origin = created.contains(layer.key) ? .built : pulled.contains(layer.key) ? .pulled : .store
+            return BuildReport.Layer(role: layer.role, key: layer.key, reused: origin == .store, origin: origin,
+                                     dependencies: layer.inputs.dependencies?.count,
+                                     explanation: origin == .store ? nil : layer.explanation)
         }
         return BuildReport(profile: profile.name, source: source, layers: reportedLayers,
                            build: .init(exitCode: status), artifacts: artifacts, output: outputPath,
-                           keptScratch: keep ? upper : nil, timings: timings)
+                           keptScratch: keep ? upper : nil, timings: timings,
+                           warnings: cacheWarnings.isEmpty ? nil : cacheWarnings)
     }
 
     /// System mounts, binds, the build user, the source copy and the output

@@ -26,6 +26,12 @@ public final class BuildSession {
     public var lockTimeout: Double = 3600
     /// Locks held until `close()`: the image and every layer in use, shared.
     var held: [FileLock] = []
+    /// `--cache-from`: a registry asked for a missing deps layer before it is built.
+    public var cacheFrom: RegistryCache?
+    /// Layers this session pulled from `cacheFrom`.
+    public private(set) var pulled: Set<LayerKey> = []
+    /// What went wrong with a cache without failing the build.
+    public internal(set) var cacheWarnings: [String] = []
     private var closed = false
 
     public init(store: Store, profile: Profile, logger: Logger) throws(StrataError) {
@@ -128,8 +134,12 @@ public final class BuildSession {
             if !layers.exists(deps.key) {
                 try wait(for: layerLock, .exclusive, what: "deps layer \(deps.key.short)")
                 if !layers.exists(deps.key) {
-                    try createLayer(deps, lowers: plan.parentLowers)
-                    created.insert(deps.key)
+                    if try pullFromCache(deps.key) {
+                        pulled.insert(deps.key)
+                    } else {
+                        try createLayer(deps, lowers: plan.parentLowers)
+                        created.insert(deps.key)
+                    }
                 }
             }
             // Held shared from here: gc and `layers rm` leave the layer alone.
@@ -145,11 +155,27 @@ public final class BuildSession {
         throw .environment("deps layer \(deps.key.short) was removed three times while this build waited for it; stop the gc or layers rm that keeps removing it")
     }
 
+    /// Pulls a missing layer (whose exclusive lock the caller holds) from
+    /// `--cache-from`. A registry that lacks it, fails or serves bad content
+    /// is not fatal: the layer is built here, with a warning for the last two.
+    private func pullFromCache(_ key: LayerKey) throws(StrataError) -> Bool {
+        guard let cacheFrom else { return false }
+        do {
+            if let report = try cacheFrom.pull(key, lockedByCaller: [key]) {
+                logger.info("deps layer \(key.short) pulled from \(report.reference) (\(report.pulledBytes) bytes)")
+                return true
+            }
+            logger.info("deps layer \(key.short) is not in \(cacheFrom.reference); building it")
+        } catch {
+            if case .interrupted = error.category { throw error }
+            cacheWarnings.append("--cache-from \(cacheFrom.reference): \(error.message); the layer was built here instead")
+        }
+        return false
+    }
+
     /// Opens a lock file and takes it, waiting at most `lockTimeout`.
     func lock(_ path: String, _ mode: FileLock.Mode, what: String) throws(StrataError) -> FileLock {
-        let lock = try openLock(path)
-        try wait(for: lock, mode, what: what)
-        return lock
+        try acquireLock(path, mode, what: what, timeout: lockTimeout)
     }
 
     func openLock(_ path: String) throws(StrataError) -> FileLock {
@@ -157,19 +183,7 @@ public final class BuildSession {
     }
 
     func wait(for lock: FileLock, _ mode: FileLock.Mode, what: String) throws(StrataError) {
-        do {
-            try lock.lock(mode, timeout: lockTimeout)
-        } catch {
-            switch error {
-            case .timedOut(let path, let holders):
-                throw .environment("timed out after \(Int(lockTimeout)) s waiting for \(what) (\(path), \(LockHolders.describe(holders))); wait for that process, or raise --lock-timeout")
-            case .interrupted:
-                try StrataError.checkInterruption()
-                throw .environment("interrupted while waiting for \(what)")
-            case .failed(let system):
-                throw .system(system, while: "lock \(what)")
-            }
-        }
+        try StrataCore.wait(for: lock, mode, what: what, timeout: lockTimeout)
     }
 
     /// The environment of every command: a standard PATH and HOME, then the

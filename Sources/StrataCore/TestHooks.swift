@@ -18,6 +18,8 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case teardown
     /// An image is extracted and digested; it has not been renamed into place.
     case `import`
+    /// Shared layers (imported or pulled) are extracted and verified; none is renamed into place.
+    case importLayer = "import-layer"
 
     func pauseIfRequested() {
         guard let requested = getenv("STRATA_TEST_PAUSE_AT").map({ String(cString: $0) }), requested == rawValue,

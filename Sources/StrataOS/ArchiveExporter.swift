@@ -1,44 +1,66 @@
 import CArchive
+import CStrataSpawn
 import Glibc
 
 /// Writes a directory tree as a pax tar archive, compressed with zstd, gzip
 /// or nothing. Reproducible: entries sorted by path, hard links as links,
 /// no access or change times, so the same tree gives the same bytes.
+///
+/// As an OCI layer (`.ociLayer`) the tree is an overlay upper: whiteouts
+/// become `.wh.NAME` files, opaque directories get a `.wh..wh..opq` file,
+/// overlay attributes are left out, and what an OCI layer cannot carry
+/// faithfully (other device nodes, names that look like whiteouts,
+/// redirect or metacopy attributes) is refused, naming the path.
 public struct ArchiveExporter {
     public enum Compression: String, Sendable, CaseIterable {
         case zstd, gzip, none
     }
 
+    public enum Layout: Sendable {
+        /// Every entry as it is on disk.
+        case tree
+        /// An overlay upper directory as an OCI image layer.
+        case ociLayer
+    }
+
     public let compression: Compression
+    public let layout: Layout
 
-    public init(compression: Compression) { self.compression = compression }
+    public init(compression: Compression, layout: Layout = .tree) {
+        self.compression = compression
+        self.layout = layout
+    }
 
-    /// Writes `directory` to `path`; "-" is standard output.
-    public func export(_ directory: String, to path: String) throws(ArchiveError) {
-        let writer = try ArchiveHandle(writer: path)
-        try writer.check(archive_write_set_format_pax_restricted(writer.pointer), "set the pax format")
-        switch compression {
-        case .zstd: try writer.check(archive_write_add_filter_zstd(writer.pointer), "enable zstd")
-        case .gzip:
-            try writer.check(archive_write_add_filter_gzip(writer.pointer), "enable gzip")
-            // No name or time in the gzip header: same input, same bytes.
-            try writer.check(archive_write_set_filter_option(writer.pointer, "gzip", "timestamp", nil), "set gzip options")
-        case .none: try writer.check(archive_write_add_filter_none(writer.pointer), "disable compression")
-        }
-        if path == "-" {
-            try writer.check(archive_write_open_fd(writer.pointer, 1), "open standard output")
-        } else {
-            try writer.check(archive_write_open_filename(writer.pointer, path), "create")
-        }
+    /// Writes `directory` to `path` ("-" is standard output); returns the
+    /// digests of what was written.
+    @discardableResult
+    public func export(_ directory: String, to path: String) throws(ArchiveError) -> ArchiveDigests {
+        let fd = path == "-" ? 1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw ArchiveError(archive: path, entry: nil, reason: SystemError("create", path: path).description) }
+        defer { if fd != 1 { close(fd) } }
+        let output = try ArchiveOutput(fd: fd, name: path == "-" ? "standard output" : path, compression: compression)
         var linked: [[UInt64]: String] = [:]
-        try write(directory, relative: ".", writer: writer, linked: &linked)
-        try writer.check(archive_write_close(writer.pointer), "finish")
+        try write(directory, relative: ".", writer: output.tar, linked: &linked)
+        return try output.finish()
     }
 
     private func write(_ path: String, relative: String, writer: ArchiveHandle, linked: inout [[UInt64]: String]) throws(ArchiveError) {
         let status: FileStatus
-        do { status = try FileStatus(path: path) } catch {
+        var attributes: [(name: String, value: [UInt8])]
+        do {
+            status = try FileStatus(path: path)
+            attributes = try ExtendedAttributes.read(path)
+        } catch {
             throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
+        }
+        var opaque = false
+        if layout == .ociLayer {
+            if status.kind == .characterDevice && status.deviceNumber == 0 {
+                return try writeMarker(OverlayWhiteout.ociPrefix + lastComponent(relative), beside: relative, status: status, writer: writer)
+            }
+            try refuseUnshareable(relative, status: status, attributes: attributes, writer: writer)
+            opaque = attributes.contains { $0.name == OverlayWhiteout.opaqueAttribute && $0.value == Array("y".utf8) }
+            attributes.removeAll { OverlayWhiteout.isOverlayAttribute($0.name) }
         }
         guard let entry = archive_entry_new() else { throw ArchiveError(archive: writer.name, entry: relative, reason: "out of memory") }
         defer { archive_entry_free(entry) }
@@ -63,15 +85,18 @@ public struct ArchiveExporter {
                 }
             default: break
             }
-            for (name, value) in try ExtendedAttributes.read(path) {
-                value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, name, $0.baseAddress, $0.count) }
-            }
         } catch {
             throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
+        }
+        for (name, value) in attributes {
+            value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, name, $0.baseAddress, $0.count) }
         }
         try writer.check(archive_write_header(writer.pointer, entry), entry: relative, "write header")
         if hasData { try writeData(path, relative: relative, writer: writer) }
         if status.kind == .directory {
+            if opaque {
+                try writeMarker(OverlayWhiteout.ociOpaqueMarker, inside: relative, status: status, writer: writer)
+            }
             let names: [String]
             do { names = try directoryEntries(path) } catch {
                 throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
@@ -80,6 +105,40 @@ public struct ArchiveExporter {
                 try write(path + "/" + name, relative: relative == "." ? name : relative + "/" + name, writer: writer, linked: &linked)
             }
         }
+    }
+
+    /// What an OCI layer cannot carry, or what strata's own import refuses.
+    private func refuseUnshareable(
+        _ relative: String, status: FileStatus, attributes: [(name: String, value: [UInt8])], writer: ArchiveHandle
+    ) throws(ArchiveError) {
+        if status.kind == .characterDevice || status.kind == .blockDevice {
+            throw ArchiveError(archive: writer.name, entry: relative,
+                               reason: "is a device node; shared layers carry no device nodes but whiteouts (a pull refuses them), so this layer cannot be exported")
+        }
+        if lastComponent(relative).hasPrefix(OverlayWhiteout.ociPrefix) {
+            throw ArchiveError(archive: writer.name, entry: relative,
+                               reason: "its name starts with '\(OverlayWhiteout.ociPrefix)', which an OCI layer reads as a whiteout; this layer cannot be exported")
+        }
+        if let referring = attributes.first(where: { OverlayWhiteout.isReferringAttribute($0.name) }) {
+            throw ArchiveError(archive: writer.name, entry: relative,
+                               reason: "carries \(referring.name), so its content lives in another layer; this layer cannot be exported on its own")
+        }
+    }
+
+    /// An empty regular file: an OCI whiteout beside `relative`, or the
+    /// opaque marker inside it.
+    private func writeMarker(_ name: String, beside relative: String? = nil, inside directory: String? = nil,
+                             status: FileStatus, writer: ArchiveHandle) throws(ArchiveError) {
+        let parent = directory ?? relative.map(parentPath) ?? "."
+        let path = parent == "." ? name : parent + "/" + name
+        guard let entry = archive_entry_new() else { throw ArchiveError(archive: writer.name, entry: path, reason: "out of memory") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname(entry, path)
+        archive_entry_set_filetype(entry, S_IFREG)
+        archive_entry_set_perm(entry, 0o644)
+        archive_entry_set_size(entry, 0)
+        archive_entry_set_mtime(entry, status.raw.st_mtim.tv_sec, status.raw.st_mtim.tv_nsec)
+        try writer.check(archive_write_header(writer.pointer, entry), entry: path, "write header")
     }
 
     private func writeData(_ path: String, relative: String, writer: ArchiveHandle) throws(ArchiveError) {
@@ -95,4 +154,13 @@ public struct ArchiveExporter {
         }
         if let failure { throw failure }
     }
+}
+
+func lastComponent(_ relative: String) -> String {
+    relative.split(separator: "/").last.map(String.init) ?? relative
+}
+
+func parentPath(_ relative: String) -> String {
+    guard let slash = relative.lastIndex(of: "/") else { return "." }
+    return String(relative[..<slash])
 }

@@ -6,7 +6,18 @@ import Glibc
 /// modes, times, hard links, symlinks, device nodes, ACLs and extended
 /// attributes. Refuses, naming the entry: absolute paths, '..', paths through
 /// a symlink, and overlayfs's own extended attributes.
+///
+/// An OCI layer (`.ociLayer`) is untrusted content bound for an overlay
+/// upper: `.wh.NAME` files become whiteouts, `.wh..wh..opq` makes its
+/// directory opaque, and device nodes other than whiteouts are refused.
 public struct ArchiveImporter {
+    public enum Layout: Sendable {
+        /// A root file system, device nodes included.
+        case tree
+        /// An OCI image layer, extracted as an overlay upper.
+        case ociLayer
+    }
+
     public enum Source: Sendable {
         case file(String)
         case standardInput
@@ -22,23 +33,32 @@ public struct ArchiveImporter {
     public struct Progress: Sendable {
         public var entries: Int
         public var bytes: UInt64
+        /// Set once the whole archive was read.
+        public var digests: ArchiveDigests?
     }
 
     public let source: Source
+    public let layout: Layout
 
-    public init(source: Source) { self.source = source }
+    public init(source: Source, layout: Layout = .tree) {
+        self.source = source
+        self.layout = layout
+    }
 
     /// Extracts everything into `directory` (which must exist and be empty).
     /// `onEntry` is called after each entry; returning false stops the import.
     @discardableResult
     public func extract(into directory: String, onEntry: (Progress) -> Bool = { _ in true }) throws(ArchiveError) -> Progress {
-        let reader = try ArchiveHandle(reader: source.name)
-        try reader.check(archive_read_support_filter_all(reader.pointer), "enable decompression")
-        try reader.check(archive_read_support_format_tar(reader.pointer), "enable the tar format")
+        let fd: Int32
         switch source {
-        case .file(let path): try reader.check(archive_read_open_filename(reader.pointer, path, 1 << 17), "open")
-        case .standardInput: try reader.check(archive_read_open_fd(reader.pointer, 0, 1 << 17), "open")
+        case .file(let path):
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw ArchiveError(archive: path, entry: nil, reason: SystemError("open", path: path).description) }
+        case .standardInput: fd = 0
         }
+        defer { if fd != 0 { close(fd) } }
+        let input = try ArchiveInput(fd: fd, name: source.name)
+        let reader = input.tar
         let writer = try ArchiveHandle(diskWriter: directory)
         let flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR
             | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS
@@ -65,10 +85,17 @@ public struct ArchiveImporter {
         while true {
             let status = archive_read_next_header(reader.pointer, &entry)
             if status == ARCHIVE_EOF { break }
+            if status < ARCHIVE_WARN, let failure = input.readFailure {
+                throw ArchiveError(archive: source.name, entry: nil, reason: failure)
+            }
             try reader.check(status, "read the next entry (after \(progress.entries) entries)")
             guard let entry else { break }
             let path = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
             try vet(entry, path: path, in: directory)
+            if layout == .ociLayer, try convertWhiteout(entry, path: path, in: directory) {
+                progress.entries += 1
+                continue
+            }
             if path.split(separator: "/").allSatisfy({ $0 == "." }) {
                 rootTimes = [timespec(tv_sec: archive_entry_atime(entry), tv_nsec: archive_entry_atime_nsec(entry)),
                              timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: archive_entry_mtime_nsec(entry))]
@@ -85,6 +112,7 @@ public struct ArchiveImporter {
                 throw ArchiveError(archive: source.name, entry: path, reason: "interrupted")
             }
         }
+        progress.digests = try input.finish()
         try writer.check(archive_write_close(writer.pointer), "finish the extraction")
         if var times = rootTimes, utimensat(AT_FDCWD, directory, &times, 0) != 0 {
             throw ArchiveError(archive: source.name, entry: ".", reason: SystemError("set times", path: directory).description)
@@ -108,6 +136,14 @@ public struct ArchiveImporter {
     /// Our own checks, before libarchive's: they name the problem precisely.
     private func vet(_ entry: OpaquePointer, path: String, in directory: String) throws(ArchiveError) {
         try vetPath(path, entry: path, in: directory)
+        let type = archive_entry_filetype(entry)
+        if layout == .ociLayer, type == S_IFCHR || type == S_IFBLK {
+            let isWhiteout = type == S_IFCHR && archive_entry_rdevmajor(entry) == 0 && archive_entry_rdevminor(entry) == 0
+            if !isWhiteout {
+                throw ArchiveError(archive: source.name, entry: path,
+                                   reason: "is a device node (\(archive_entry_rdevmajor(entry)):\(archive_entry_rdevminor(entry))); a shared layer may carry no device nodes but whiteouts; refused")
+            }
+        }
         if let target = archive_entry_hardlink(entry).map({ String(cString: $0) }) {
             try vetPath(target, entry: path, in: directory, what: "hard-link target")
         }
@@ -140,5 +176,38 @@ public struct ArchiveImporter {
                                    reason: "\(what) '\(path)' goes through the symlink '\(current.dropFirst(directory.count + 1))'; refused")
             }
         }
+    }
+
+    /// Turns an OCI whiteout entry into its overlay form; false for any
+    /// other entry. A whiteout whose name is already taken in this layer is
+    /// dropped: the OCI spec lets a file of the same layer win.
+    private func convertWhiteout(_ entry: OpaquePointer, path: String, in directory: String) throws(ArchiveError) -> Bool {
+        let name = lastComponent(path)
+        let parent = parentPath(path)
+        let isOpaque = name == OverlayWhiteout.ociOpaqueMarker
+        guard isOpaque || OverlayWhiteout.hiddenName(name) != nil else { return false }
+        if archive_entry_filetype(entry) != S_IFREG || archive_entry_hardlink(entry) != nil {
+            throw ArchiveError(archive: source.name, entry: path, reason: "a whiteout must be an empty regular file; refused")
+        }
+        do {
+            let parentDirectory = try FileTree.makeDirectories(inside: directory, path: parent)
+            if isOpaque {
+                try ExtendedAttributes.set(OverlayWhiteout.opaqueAttribute, to: Array("y".utf8), on: parentDirectory)
+                return true
+            }
+            let hidden = OverlayWhiteout.hiddenName(name) ?? ""
+            if hidden.isEmpty || hidden == "." || hidden == ".." {
+                throw ArchiveError(archive: source.name, entry: path, reason: "whiteout of '\(hidden)' refused")
+            }
+            let target = parentDirectory + "/" + hidden
+            if try FileStatus.ifExists(target) == nil {
+                try FileTree.makeCharacterDevice(target, major: 0, minor: 0, mode: 0)
+            }
+        } catch let error as ArchiveError {
+            throw error
+        } catch {
+            throw ArchiveError(archive: source.name, entry: path, reason: "\(error)")
+        }
+        return true
     }
 }

@@ -29,3 +29,11 @@ public enum ExtendedAttributes {
         return result
     }
 }
+
+extension ExtendedAttributes {
+    /// Sets one attribute, never following a symlink.
+    public static func set(_ name: String, to value: [UInt8], on path: String) throws(SystemError) {
+        let result = value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, $0.count, 0) }
+        if result != 0 { throw SystemError("set extended attribute \(name)", path: path) }
+    }
+}

@@ -83,6 +83,20 @@ final class Sandbox {
         return run
     }
 
+    /// A second, empty store with the same base image imported: another
+    /// machine, as far as layers go (the profile and its paths are shared).
+    func secondStore(_ name: String = "store-b") throws -> String {
+        let path = work + "/" + name
+        let imported = try strata(["--store", path, "image", "import", "demo-base", work + "/rootfs"])
+        try #require(imported.status == 0, "image import into \(path) failed: \(imported.stderr)")
+        return path
+    }
+
+    /// The finished layers of a store, and any temporary ones left in it.
+    func layerDirectories(in store: String) -> [String] {
+        entries(store + "/layers")
+    }
+
     func build(_ package: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> Run {
         try strata(["--json", "build", "--profile", profile, "--output", work + "/out"] + extra + [source(package)],
                    environment: environment)

@@ -5,8 +5,8 @@ import StrataCore
 struct LayersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layers",
-        abstract: "List, inspect, compare and remove the finished layers of the store.",
-        subcommands: [LayersList.self, LayersInspect.self, LayersDiff.self, LayersRemove.self]
+        abstract: "List, inspect, compare, remove, export and import the finished layers of the store.",
+        subcommands: [LayersList.self, LayersInspect.self, LayersDiff.self, LayersRemove.self, LayersExport.self, LayersImport.self]
     )
 }
 

@@ -1,0 +1,75 @@
+import ArgumentParser
+import StrataCore
+
+struct LayersExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a layer as an OCI image layer, with its description beside it.",
+        discussion: """
+            FILE is the OCI layer blob: a pax tar, zstd-compressed unless --compression says \
+            otherwise, with overlay whiteouts as .wh.NAME files, opaque directories marked by \
+            .wh..wh..opq, and no overlay attributes. FILE.json describes it: the key, the input \
+            manifest and the digests that 'strata layers import' checks. The same layer always \
+            exports to the same bytes; both files appear only once complete.
+
+            Example: strata layers export 3f2a…c9 -o deps.tar.zst
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The full layer key (64 hex digits).")
+    var key: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The blob to write; its description goes to FILE.json.", valueName: "file"))
+    var output: String
+
+    @Option(name: .long, help: ArgumentHelp("zstd (default), gzip or none.", valueName: "kind"))
+    var compression: String = "zstd"
+
+    func validate() throws {
+        if ArchiveCompression(rawValue: compression) == nil {
+            throw ValidationError("--compression must be zstd, gzip or none, not '\(compression)'")
+        }
+        if output == "-" { throw ValidationError("-o needs a file: the description is written beside it as FILE.json") }
+    }
+
+    func run() throws {
+        try global.handlingErrors {
+            var exchange = LayerExchange(store: try global.openStore())
+            exchange.lockTimeout = global.lockTimeoutSeconds
+            let record = try LayersInspect.record(key, in: LayerStore(store: exchange.store))
+            let shared = try exchange.export(record.key, to: output, compression: ArchiveCompression(rawValue: compression) ?? .zstd)
+            let document = SharedLayerDocument(shared, file: output, description: LayerExchange.descriptionPath(for: output))
+            Output(json: global.json).print(document) {
+                "exported layer \(shared.key.hex) to \(output) (\(shared.mediaType), \(Quantity.human(bytes: shared.size)))\n"
+                    + "  digest  \(shared.digest)\n  diff id \(shared.diffID)\n  description \(document.description)"
+            }
+        }
+    }
+}
+
+/// A layer blob and its description, as `layers export` and `layers import` print them.
+struct SharedLayerDocument: Encodable {
+    let key: LayerKey
+    let role: String
+    let file: String
+    let description: String
+    let media_type: String
+    let digest: String
+    let diff_id: String
+    let size: UInt64
+    var imported: Bool?
+
+    init(_ shared: SharedLayer, file: String, description: String, imported: Bool? = nil) {
+        key = shared.key
+        role = shared.inputs.role.rawValue
+        self.file = file
+        self.description = description
+        media_type = shared.mediaType
+        digest = shared.digest
+        diff_id = shared.diffID
+        size = shared.size
+        self.imported = imported
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import StrataCore
+
+struct LayersImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Add a layer written by 'strata layers export' to the store.",
+        discussion: """
+            Reads the description (FILE.json unless --description says otherwise), checks that \
+            its input manifest hashes to its key and that the store has the layer it stands on, \
+            extracts the blob as untrusted content (refusing paths that leave the root, device \
+            nodes other than whiteouts, and overlay attributes), checks the blob's digest and \
+            diff id, and only then renames the layer into place. A layer the store has already \
+            is left as it is.
+
+            Example: strata layers import deps.tar.zst
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The layer blob.", valueName: "file"))
+    var file: String
+
+    @Option(name: .long, help: ArgumentHelp("The description file (default: FILE.json).", valueName: "file"))
+    var description: String?
+
+    func run() throws {
+        try global.handlingErrors {
+            try Host.prepareForMounts()
+            var exchange = LayerExchange(store: try global.openStore())
+            exchange.lockTimeout = global.lockTimeoutSeconds
+            let (shared, imported) = try exchange.importLayer(from: file, description: description)
+            let document = SharedLayerDocument(shared, file: file, description: description ?? LayerExchange.descriptionPath(for: file),
+                                               imported: imported)
+            Output(json: global.json).print(document) {
+                imported ? "imported layer \(shared.key.hex) (\(shared.inputs.role.rawValue), \(Quantity.human(bytes: shared.size)))"
+                    : "layer \(shared.key.hex) is in the store already; nothing imported"
+            }
+        }
+    }
+}

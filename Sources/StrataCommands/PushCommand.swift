@@ -1,0 +1,54 @@
+import ArgumentParser
+import StrataCore
+
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push a layer, and the layers it stands on, to an OCI registry.",
+        discussion: """
+            Each layer becomes an image tagged with its key in the repository REF \
+            (HOST[:PORT]/PATH, no tag): its blob, the blobs of the layers under it, and a \
+            config carrying their input manifests. Blobs and tags the registry has are not \
+            sent again. Credentials: STRATA_REGISTRY_USERNAME and STRATA_REGISTRY_PASSWORD, or \
+            the auths of ~/.docker/config.json, $DOCKER_CONFIG or $REGISTRY_AUTH_FILE.
+
+            Example: strata push 3f2a…c9 --to registry.example.com/strata/cache
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The full layer key (64 hex digits).")
+    var key: String
+
+    @Option(name: .long, help: ArgumentHelp("The registry repository.", valueName: "ref"))
+    var to: String
+
+    @Option(name: .long, help: ArgumentHelp("zstd (default), gzip or none, for the blobs this push uploads.", valueName: "kind"))
+    var compression: String = "zstd"
+
+    func validate() throws {
+        if ArchiveCompression(rawValue: compression) == nil {
+            throw ValidationError("--compression must be zstd, gzip or none, not '\(compression)'")
+        }
+    }
+
+    func run() throws {
+        try global.handlingErrors {
+            try Host.prepareForMounts()
+            let store = try global.openStore()
+            let record = try LayersInspect.record(key, in: LayerStore(store: store))
+            let cache = try BuildRunner(global: global).registry(to, store: store)
+            cache.compression = ArchiveCompression(rawValue: compression) ?? .zstd
+            let report = try cache.push(record.key)
+            Output(json: global.json).print(report) {
+                var lines = report.layers.map { layer in
+                    "\(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  "
+                        + (layer.uploaded ? "pushed (\(Quantity.human(bytes: layer.size)))" : "already in the registry")
+                }
+                lines.append("\(report.reference):\(report.key.hex) — \(Quantity.human(bytes: report.uploadedBytes)) uploaded in \(report.milliseconds) ms")
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
