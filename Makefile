@@ -2,7 +2,9 @@
 PREFIX ?= /usr/local
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEMO_DIR ?= $(CURDIR)/.demo
-APT_PACKAGES = pkg-config libmount-dev libarchive-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
+APT_PACKAGES = pkg-config libmount-dev libarchive-dev libcurl4-openssl-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
+# The registry tests: a real registry, a client strata did not write, and htpasswd for Basic auth.
+TEST_PACKAGES = docker-registry skopeo apache2-utils
 
 E2E_DIR ?= $(CURDIR)/.cache/e2e
 E2E_PACKAGES = debootstrap dpkg-dev
@@ -37,6 +39,7 @@ demo: build
 	sh Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(DEMO_DIR)"
 
 test: build
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(TEST_PACKAGES)"
 	STRATA_BIN="$$($(SWIFT) build --show-bin-path)/strata" $(SWIFT) test
 
 # Real Debian packages, downloaded and built: needs the Debian mirror.

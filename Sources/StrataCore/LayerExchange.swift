@@ -60,6 +60,7 @@ public struct LayerExchange {
             throw .input("\(path) is not a file; give the blob written by 'strata layers export'")
         }
         if layers.exists(shared.key) { return (shared, false) }
+        StaleSweeper(store: store).sweep()
         try layers.requireParent(of: shared, alsoArriving: [], images: ImageStore(store: store))
         let lock = try acquireLock(layers.lockPath(shared.key), .exclusive, what: "layer \(shared.key.short)", timeout: lockTimeout)
         defer { lock.unlock() }

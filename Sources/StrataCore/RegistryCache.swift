@@ -118,6 +118,7 @@ public final class RegistryCache {
         let tag = key.hex
         guard let chain = try remoteChain(tag: tag) else { return nil }
         let source = reference.tagged(tag)
+        StaleSweeper(store: store).sweep()
         guard chain.last?.key == key else {
             throw .input("\(source): the image under this tag is layer \(chain.last?.key.short ?? "?"), not \(key.short); refused")
         }

@@ -201,7 +201,13 @@ public struct ArchiveImporter {
             }
             let target = parentDirectory + "/" + hidden
             if try FileStatus.ifExists(target) == nil {
+                // As overlayfs makes them: mode 0, owned by root, and with the time the export recorded.
                 try FileTree.makeCharacterDevice(target, major: 0, minor: 0, mode: 0)
+                var times = [timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: archive_entry_mtime_nsec(entry))]
+                times.append(times[0])
+                if utimensat(AT_FDCWD, target, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+                    throw SystemError("set times", path: target)
+                }
             }
         } catch let error as ArchiveError {
             throw error

@@ -69,7 +69,7 @@ final class ArchiveOutput {
 
         feed = Feed(compressor: compressor)
         tar = try ArchiveHandle(writer: name)
-        try tar.check(archive_write_set_format_pax_restricted(tar.pointer), "set the pax format")
+        try tar.check(archive_write_set_format_pax(tar.pointer), "set the pax format")
         try tar.check(archive_write_add_filter_none(tar.pointer), "set the tar filter")
         try tar.check(archive_write_set_bytes_in_last_block(tar.pointer, 1), "set blocking")
         try tar.check(archive_write_open2(

@@ -75,6 +75,27 @@ import Testing
         try Self.expectFailedPull(sandbox, key: deps, from: cutting.repository, status: 4, mentioning: ["could not talk to"])
     }
 
+    @Test func aKilledPullLeavesNoLayerAndIsSweptByTheNextOne() throws {
+        let sandbox = try Sandbox()
+        let registry = try RegistryServer(in: sandbox.work)
+        let (update, deps) = try Self.pushedChain(sandbox, to: registry)
+        let other = try sandbox.secondStore()
+        let pauseFile = sandbox.work + "/paused"
+        // Both layers extracted and verified, neither renamed into place.
+        let strata = try sandbox.start(["--store", other, "pull", deps, "--from", registry.repository],
+                                       environment: ["STRATA_TEST_PAUSE_AT": "import-layer", "STRATA_TEST_PAUSE_FILE": pauseFile])
+        #expect(eventually(within: 60) { FileManager.default.fileExists(atPath: pauseFile) })
+        kill(strata.processIdentifier, SIGKILL)
+        strata.waitUntilExit()
+        let left = sandbox.layerDirectories(in: other)
+        #expect(!left.contains(deps) && !left.contains(update))
+        #expect(left.contains { $0.hasPrefix(".tmp-") }, "the killed pull's temporaries: \(left)")
+
+        let again = try sandbox.strata(["--store", other, "pull", deps, "--from", registry.repository])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(sandbox.layerDirectories(in: other) == [update, deps].sorted())
+    }
+
     @Test func aTruncatedUploadFailsAndTagsNothing() throws {
         let sandbox = try Sandbox()
         let registry = try RegistryServer(in: sandbox.work)

@@ -74,6 +74,31 @@ import Testing
         try validate(failure, against: "error.schema.json")
     }
 
+    @Test func sharingCommandsJSONMatchesItsSchema() throws {
+        let sandbox = try Sandbox()
+        let registry = try RegistryServer(in: sandbox.work)
+        let cached = try sandbox.strata(sandbox.buildArguments("hello") + ["--cache-from", registry.repository, "--cache-to", registry.repository])
+        #expect(cached.stdout.contains("\"pushed\""))
+        try validate(cached, against: "build.schema.json")
+        let key = try #require(try RegistryTests.layer(cached, role: "deps")["key"] as? String)
+        try sandbox.addPackage("tools-only", buildDepends: "pkgtool\n")
+        let offline = try sandbox.strata(sandbox.buildArguments("tools-only") + ["--cache-from", "127.0.0.1:\(try freePort())/x"])
+        #expect(offline.stdout.contains("\"warnings\""))
+        try validate(offline, against: "build.schema.json")
+
+        try validate(try sandbox.strata(["--json", "push", key, "--to", registry.repository]), against: "push.schema.json")
+        let other = try sandbox.secondStore()
+        try validate(try sandbox.strata(["--json", "--store", other, "pull", key, "--from", registry.repository]), against: "pull.schema.json")
+        let blob = sandbox.work + "/deps.tar"
+        try validate(try sandbox.strata(["--json", "layers", "export", key, "-o", blob, "--compression", "none"]), against: "layers-export.schema.json")
+        #expect(try sandbox.strata(["layers", "rm", key]).status == 0)
+        try validate(try sandbox.strata(["--json", "layers", "import", blob]), against: "layers-export.schema.json")
+
+        let failure = try sandbox.strata(["--json", "pull", String(repeating: "0", count: 64), "--from", registry.repository])
+        #expect(failure.status == 2)
+        try validate(failure, against: "error.schema.json")
+    }
+
     @Test func theValidatorRejectsADocumentThatBreaksTheSchema() throws {
         let broken = Sandbox.Run(status: 0, stdout: #"{"profile": "x", "layers": "not an array"}"#, stderr: "", mountTable: "")
         let input = NSTemporaryDirectory() + "strata-json-" + UUID().uuidString
