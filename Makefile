@@ -11,7 +11,7 @@ E2E_PACKAGES = debootstrap dpkg-dev
 
 BENCH_DIR ?= /var/tmp/strata-bench
 
-.PHONY: all build release install demo test e2e bench clean apt-prerequisites
+.PHONY: all build release install demo test e2e bench bench-registry clean apt-prerequisites
 
 all: build
 
@@ -53,6 +53,16 @@ bench: release
 	cc -O2 -Wall -o .build/bench/mount-floor Benchmarks/mount-floor.c
 	"$$($(SWIFT) build -c release --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build -c release --show-bin-path)/strata" \
 		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" $(BENCH_FLAGS)
+
+# Push and pull of the Debian update layer (build-essential) against skopeo copy of the
+# same image; uses the store of `make e2e` (run first when it is missing). Not in CI.
+bench-registry: release
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(TEST_PACKAGES)"
+	@strata="$$($(SWIFT) build -c release --show-bin-path)/strata"; \
+	key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list 2>/dev/null | python3 -c 'import json,sys; print(next((l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"), ""))' 2>/dev/null || true); \
+	if [ -z "$$key" ]; then $(MAKE) --no-print-directory e2e; \
+		key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list | python3 -c 'import json,sys; print(next(l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"))'); fi; \
+	sh Benchmarks/registry.sh "$$strata" "$(E2E_DIR)/store" "$$key" "$(BENCH_DIR)/registry" $(BENCH_ROUNDS)
 
 clean:
 	rm -rf .build .demo .cache

@@ -37,8 +37,7 @@ struct PullCommand: ParsableCommand {
             }
             Output(json: global.json).print(report) {
                 var lines = report.layers.map { layer in
-                    "\(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  "
-                        + (layer.pulled ? "pulled (\(Quantity.human(bytes: layer.size)))" : "already in the store")
+                    chainLine(layer.role, layer.key, layer.pulled ? "pulled (\(Quantity.human(bytes: layer.size)))" : "already in the store")
                 }
                 lines.append("\(report.reference):\(report.key.hex) — \(Quantity.human(bytes: report.pulledBytes)) pulled in \(report.milliseconds) ms")
                 return lines.joined(separator: "\n")

@@ -24,14 +24,7 @@ struct PushCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The registry repository.", valueName: "ref"))
     var to: String
 
-    @Option(name: .long, help: ArgumentHelp("zstd (default), gzip or none, for the blobs this push uploads.", valueName: "kind"))
-    var compression: String = "zstd"
-
-    func validate() throws {
-        if ArchiveCompression(rawValue: compression) == nil {
-            throw ValidationError("--compression must be zstd, gzip or none, not '\(compression)'")
-        }
-    }
+    @OptionGroup var compression: CompressionOption
 
     func run() throws {
         try global.handlingErrors {
@@ -39,12 +32,11 @@ struct PushCommand: ParsableCommand {
             let store = try global.openStore()
             let record = try LayersInspect.record(key, in: LayerStore(store: store))
             let cache = try BuildRunner(global: global).registry(to, store: store)
-            cache.compression = ArchiveCompression(rawValue: compression) ?? .zstd
+            cache.compression = compression.value
             let report = try cache.push(record.key)
             Output(json: global.json).print(report) {
                 var lines = report.layers.map { layer in
-                    "\(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  "
-                        + (layer.uploaded ? "pushed (\(Quantity.human(bytes: layer.size)))" : "already in the registry")
+                    chainLine(layer.role, layer.key, layer.uploaded ? "pushed (\(Quantity.human(bytes: layer.size)))" : "already in the registry")
                 }
                 lines.append("\(report.reference):\(report.key.hex) — \(Quantity.human(bytes: report.uploadedBytes)) uploaded in \(report.milliseconds) ms")
                 return lines.joined(separator: "\n")

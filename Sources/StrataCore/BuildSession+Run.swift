@@ -49,7 +49,7 @@ extension BuildSession {
             let origin: BuildReport.Layer.Origin = created.contains(layer.key) ? .built : pulled.contains(layer.key) ? .pulled : .store
             return BuildReport.Layer(role: layer.role, key: layer.key, reused: origin == .store, origin: origin,
                                      dependencies: layer.inputs.dependencies?.count,
-                                     explanation: origin == .store ? nil : layer.explanation)
+                                     explanation: origin == .built ? layer.explanation : nil)
         }
         return BuildReport(profile: profile.name, source: source, layers: reportedLayers,
                            build: .init(exitCode: status), artifacts: artifacts, output: outputPath,

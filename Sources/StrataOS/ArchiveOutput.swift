@@ -35,7 +35,12 @@ final class ArchiveOutput {
         compressor = try ArchiveHandle(writer: name)
         try compressor.check(archive_write_set_format_raw(compressor.pointer), "set the raw format")
         switch compression {
-        case .zstd: try compressor.check(archive_write_add_filter_zstd(compressor.pointer), "enable zstd")
+        case .zstd:
+            try compressor.check(archive_write_add_filter_zstd(compressor.pointer), "enable zstd")
+            // Compression in two worker threads, beside the thread that reads
+            // the tree. A fixed count, not the machine's: zstd's output
+            // depends on the worker count, and must not depend on the machine.
+            try compressor.check(archive_write_set_filter_option(compressor.pointer, "zstd", "threads", "2"), "set zstd threads")
         case .gzip:
             try compressor.check(archive_write_add_filter_gzip(compressor.pointer), "enable gzip")
             // No name or time in the gzip header: same input, same bytes.

@@ -22,13 +22,9 @@ struct ImageExport: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write, or - for standard output.", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: ArgumentHelp("zstd (default), gzip or none.", valueName: "kind"))
-    var compression: String = "zstd"
+    @OptionGroup var compression: CompressionOption
 
     func validate() throws {
-        if ArchiveCompression(rawValue: compression) == nil {
-            throw ValidationError("--compression must be zstd, gzip or none, not '\(compression)'")
-        }
         if output == "-" && global.json {
             throw ValidationError("--json and -o - both want standard output; write the archive to a file")
         }
@@ -37,11 +33,11 @@ struct ImageExport: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let images = ImageStore(store: try global.openStore())
-            try images.export(name, to: output, compression: ArchiveCompression(rawValue: compression) ?? .zstd)
+            try images.export(name, to: output, compression: compression.value)
             if output != "-" {
                 struct Document: Encodable { let image: String; let output: String; let compression: String }
-                Output(json: global.json).print(Document(image: name, output: output, compression: compression)) {
-                    "exported image \(name) to \(output) (\(compression))"
+                Output(json: global.json).print(Document(image: name, output: output, compression: compression.name)) {
+                    "exported image \(name) to \(output) (\(compression.name))"
                 }
             }
         }

@@ -24,13 +24,9 @@ struct LayersExport: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The blob to write; its description goes to FILE.json.", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: ArgumentHelp("zstd (default), gzip or none.", valueName: "kind"))
-    var compression: String = "zstd"
+    @OptionGroup var compression: CompressionOption
 
     func validate() throws {
-        if ArchiveCompression(rawValue: compression) == nil {
-            throw ValidationError("--compression must be zstd, gzip or none, not '\(compression)'")
-        }
         if output == "-" { throw ValidationError("-o needs a file: the description is written beside it as FILE.json") }
     }
 
@@ -39,7 +35,7 @@ struct LayersExport: ParsableCommand {
             var exchange = LayerExchange(store: try global.openStore())
             exchange.lockTimeout = global.lockTimeoutSeconds
             let record = try LayersInspect.record(key, in: LayerStore(store: exchange.store))
-            let shared = try exchange.export(record.key, to: output, compression: ArchiveCompression(rawValue: compression) ?? .zstd)
+            let shared = try exchange.export(record.key, to: output, compression: compression.value)
             let document = SharedLayerDocument(shared, file: output, description: LayerExchange.descriptionPath(for: output))
             Output(json: global.json).print(document) {
                 "exported layer \(shared.key.hex) to \(output) (\(shared.mediaType), \(Quantity.human(bytes: shared.size)))\n"
