@@ -61,7 +61,7 @@ public struct LayerExchange {
         }
         if layers.exists(shared.key) { return (shared, false) }
         StaleSweeper(store: store).sweep()
-        try layers.requireParent(of: shared, alsoArriving: [], images: ImageStore(store: store))
+        try layers.requireParent(of: shared, alsoArriving: [])
         let lock = try acquireLock(layers.lockPath(shared.key), .exclusive, what: "layer \(shared.key.short)", timeout: lockTimeout)
         defer { lock.unlock() }
         if layers.exists(shared.key) { return (shared, false) }

@@ -76,7 +76,7 @@ extension LayerStore {
 
     /// Throws the parent requirement: a layer can only enter a store that
     /// has what it stands on (its parent layer, or its base image's digest).
-    func requireParent(of shared: SharedLayer, alsoArriving: Set<LayerKey>, images: ImageStore) throws(StrataError) {
+    func requireParent(of shared: SharedLayer, alsoArriving: Set<LayerKey>) throws(StrataError) {
         guard let parentHex = shared.inputs.parent, let parent = LayerKey(validating: parentHex) else {
             throw .input("layer \(shared.key.short) names no parent; only update and deps layers can be shared")
         }

@@ -50,22 +50,20 @@ public final class RegistryCache {
         var chain: [SharedLayer] = []
         for record in records {
             let tag = record.key.hex
-            if let existing = try remoteChain(tag: tag), existing.last?.key == record.key {
+            if let existing = try remoteChain(tag: tag), let top = existing.last, top.key == record.key {
                 chain = existing
-                report.layers.append(.init(key: record.key, role: record.inputs.role, digest: existing.last!.digest,
-                                           size: existing.last!.size, uploaded: false))
+                report.layers.append(.init(key: record.key, role: record.inputs.role, digest: top.digest, size: top.size, uploaded: false))
                 continue
             }
             let blob = scratch.path + "/" + tag
             let shared = try layers.exportBlob(record, to: blob, compression: compression)
             chain.append(shared)
-            let uploaded = try registry { () throws(RegistryError) in
+            try registry { () throws(RegistryError) in
                 try client.uploadBlob(.file(path: blob, size: shared.size), digest: shared.digest)
             }
             _ = unlink(blob)
             try putImage(chain, tag: tag)
-            report.layers.append(.init(key: record.key, role: record.inputs.role, digest: shared.digest,
-                                       size: shared.size, uploaded: uploaded))
+            report.layers.append(.init(key: record.key, role: record.inputs.role, digest: shared.digest, size: shared.size, uploaded: true))
             try StrataError.checkInterruption()
         }
         report.milliseconds = stopwatch.elapsedMilliseconds
@@ -126,7 +124,7 @@ public final class RegistryCache {
         let missing = chain.filter { !layers.exists($0.key) }
         var arriving: Set<LayerKey> = []
         for layer in missing {
-            try layers.requireParent(of: layer, alsoArriving: arriving, images: ImageStore(store: store))
+            try layers.requireParent(of: layer, alsoArriving: arriving)
             arriving.insert(layer.key)
         }
         var held: [FileLock] = []
@@ -171,6 +169,7 @@ public final class RegistryCache {
     // MARK: Errors
 
     /// Runs a registry call, turning its error into strata's.
+    @discardableResult
     private func registry<T>(_ body: () throws(RegistryError) -> T) throws(StrataError) -> T {
         do { return try body() } catch {
             try StrataError.checkInterruption()

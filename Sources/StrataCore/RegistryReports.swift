@@ -5,7 +5,8 @@ public struct PushReport: Sendable, Encodable {
         public var role: InputManifest.Role
         public var digest: String
         public var size: UInt64
-        /// False when the registry had the layer already.
+        /// False when the registry had the layer (its tag) already; a blob
+        /// the registry had is not sent again either way.
         public var uploaded: Bool
     }
 

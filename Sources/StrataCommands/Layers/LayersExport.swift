@@ -32,6 +32,8 @@ struct LayersExport: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
+            // Root: overlay whiteout attributes (trusted.*) are invisible to other users.
+            try Host.prepareForMounts()
             var exchange = LayerExchange(store: try global.openStore())
             exchange.lockTimeout = global.lockTimeoutSeconds
             let record = try LayersInspect.record(key, in: LayerStore(store: exchange.store))
