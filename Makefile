@@ -3,8 +3,9 @@ PREFIX ?= /usr/local
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEMO_DIR ?= $(CURDIR)/.demo
 APT_PACKAGES = pkg-config libmount-dev libarchive-dev libcurl4-openssl-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
-# The registry tests: a real registry, a client strata did not write, and htpasswd for Basic auth.
-TEST_PACKAGES = docker-registry skopeo apache2-utils
+# The registry tests: a real registry, a client strata did not write, htpasswd for Basic
+# auth, openssl for an HTTPS registry's certificate.
+TEST_PACKAGES = docker-registry skopeo apache2-utils openssl
 
 E2E_DIR ?= $(CURDIR)/.cache/e2e
 E2E_PACKAGES = debootstrap dpkg-dev

@@ -59,6 +59,7 @@ let package = Package(
         // `make bench`: strata against cp -a, tar -x, a chroot install and the syscall floor.
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataOS"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataRegistryTests", dependencies: ["StrataRegistry"]),
         .testTarget(name: "StrataIntegrationTests", dependencies: ["StrataCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,8 +10,12 @@ final class RegistryServer {
     let port: Int
     private let process: Process
 
+    /// With `tls`, a self-signed certificate for 127.0.0.1, in this file.
+    var certificate: String { storage + "/certificate.pem" }
+
     /// `htpasswd`: a user and password to demand, with Basic authentication.
-    init(in work: String, htpasswd: (user: String, password: String)? = nil) throws {
+    /// `tls`: HTTPS only, with a certificate made for this registry.
+    init(in work: String, htpasswd: (user: String, password: String)? = nil, tls: Bool = false) throws {
         storage = work + "/registry-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: storage + "/data", withIntermediateDirectories: true)
         port = try freePort()
@@ -33,6 +37,13 @@ final class RegistryServer {
             try #require(hashed.status == 0, "htpasswd failed: \(hashed.stderr)")
             try hashed.stdout.write(toFile: storage + "/htpasswd", atomically: true, encoding: .utf8)
             config += "auth:\n  htpasswd:\n    realm: strata-test\n    path: \(storage)/htpasswd\n"
+        }
+        if tls {
+            let made = try Sandbox.shell("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", storage + "/key.pem", "-out", storage + "/certificate.pem"])
+            try #require(made.status == 0, "openssl failed: \(made.stderr)")
+            config += "  tls:\n    certificate: \(storage)/certificate.pem\n    key: \(storage)/key.pem\n"
         }
         try config.write(toFile: storage + "/config.yml", atomically: true, encoding: .utf8)
         process = Process()

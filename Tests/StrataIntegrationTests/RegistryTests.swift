@@ -118,6 +118,25 @@ import Testing
         #expect(sandbox.installRuns == 1)
     }
 
+    @Test func httpsTrustsOnlyTheCertificatesItIsGiven() throws {
+        let sandbox = try Sandbox()
+        let registry = try RegistryServer(in: sandbox.work, tls: true)
+        let key = try Self.builtHello(sandbox)
+        let repository = "https://" + registry.repository
+
+        let untrusted = try sandbox.strata(["push", key, "--to", repository])
+        #expect(untrusted.status == 4)
+        #expect(untrusted.stderr.contains("could not talk to") && untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
+
+        let trust = ["STRATA_REGISTRY_CA_FILE": registry.certificate]
+        let pushed = try sandbox.strata(["push", key, "--to", repository], environment: trust)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let other = try sandbox.secondStore()
+        let pulled = try sandbox.strata(["--store", other, "pull", key, "--from", repository], environment: trust)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(sandbox.layerDirectories(in: other) == [key])
+    }
+
     @Test func skopeoReadsWhatStrataPushed() throws {
         let sandbox = try Sandbox()
         let registry = try RegistryServer(in: sandbox.work)
