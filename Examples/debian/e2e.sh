@@ -4,7 +4,9 @@
 # tree and sysvbanner share one build-dependency set, hello has another.
 # Checks that the .debs exist and dpkg-deb reads them, that sysvbanner reused
 # tree's deps layer, that hello created its own, and that rebuilding tree
-# reuses every layer with a fast setup. Usage: e2e.sh STRATA CACHE_DIR
+# reuses every layer with a fast setup. Then shares tree's deps layer through a
+# docker-registry on 127.0.0.1: pushed from this store, pulled by a build in a
+# second, empty store, which must not install anything. Usage: e2e.sh STRATA CACHE_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 strata=${1:?usage: e2e.sh STRATA CACHE_DIR}
@@ -85,9 +87,42 @@ setup=$(json "$results/tree-again.json" 'd["timings_ms"]["setup"]')
 [ "$setup" -lt 1000 ] || fail "the rebuild's setup took $setup ms"
 echo "ok: .debs read by dpkg-deb; sysvbanner reused tree's deps layer; hello built its own; the rebuild of tree reused everything (setup $setup ms)"
 
+step "Sharing: push tree's deps layer to a registry, build tree in an empty store that pulls it"
+registry="$cache/registry"
+rm -rf "$registry" "$cache/store-b" && mkdir -p "$registry/data"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$registry/data" "$port" > "$registry/config.yml"
+docker-registry serve "$registry/config.yml" > "$registry/log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break
+    sleep 0.1
+done
+cache_ref="127.0.0.1:$port/strata/debian"
+"$strata" --json push "$(deps_key tree)" --to "$cache_ref" > "$results/push.json" || fail "strata push failed"
+echo "pushed $(json "$results/push.json" '[(l["role"], l["size"]) for l in d["layers"]]') in $(json "$results/push.json" 'd["duration_ms"]') ms"
+STRATA_STORE="$cache/store-b" "$strata" image import bookworm "$cache/debian/bookworm" > /dev/null || fail "image import into the second store failed"
+STRATA_STORE="$cache/store-b" "$strata" --json update "$profile" > "$results/update-b.json" || fail "strata update in the second store failed"
+[ "$(json "$results/update-b.json" 'd["key"]')" = "$(json "$results/update.json" 'd["key"]')" ] \
+    || fail "the second store's update layer differs from the first's: the Debian mirror published an upgrade in between; run make e2e again"
+out="$cache/out/tree-pulled"
+rm -rf "$out"
+STRATA_STORE="$cache/store-b" "$strata" --json build --profile "$profile" --cache-from "$cache_ref" --output "$out" "$cache/src/tree" \
+    > "$results/tree-pulled.json" || fail "building tree in the second store failed"
+[ "$(json "$results/tree-pulled.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["origin"]')" = "pulled" ] \
+    || fail "the second store built tree's deps layer instead of pulling it"
+[ "$(deps_key tree-pulled)" = "$(deps_key tree)" ] || fail "the second store computed another deps key"
+for deb in "$out"/*.deb; do dpkg-deb --info "$deb" > /dev/null || fail "dpkg-deb cannot read $deb"; done
+echo "ok: the second store pulled tree's deps layer ($(json "$results/tree-pulled.json" 'd["timings_ms"]["layer"]') ms) instead of installing it"
+kill "$registry_pid" 2>/dev/null || true
+wait "$registry_pid" 2>/dev/null || true
+trap - EXIT
+
 step "Timings (ms), phase by phase"
 printf '%-12s %8s %8s %8s %8s %9s\n' build resolve layer setup build teardown
-for name in tree sysvbanner hello tree-again; do
+for name in tree sysvbanner hello tree-again tree-pulled; do
     printf '%-12s %8s %8s %8s %8s %9s\n' "$name" \
         "$(json "$results/$name.json" 'd["timings_ms"]["resolve"]')" "$(json "$results/$name.json" 'd["timings_ms"]["layer"]')" \
         "$(json "$results/$name.json" 'd["timings_ms"]["setup"]')" "$(json "$results/$name.json" 'd["timings_ms"]["build"]')" \
