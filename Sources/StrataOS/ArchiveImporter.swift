@@ -33,7 +33,7 @@ public struct ArchiveImporter {
     public struct Progress: Sendable {
         public var entries: Int
         public var bytes: UInt64
-        /// Set once the whole archive was read.
+        /// For an OCI layer, once the whole archive was read.
         public var digests: ArchiveDigests?
     }
 
@@ -57,7 +57,8 @@ public struct ArchiveImporter {
         case .standardInput: fd = 0
         }
         defer { if fd != 0 { close(fd) } }
-        let input = try ArchiveInput(fd: fd, name: source.name)
+        // Only a layer's digests are checked; an image gets a content digest of its own (TreeDigest).
+        let input = try ArchiveInput(fd: fd, name: source.name, hashing: layout == .ociLayer)
         let reader = input.tar
         let writer = try ArchiveHandle(diskWriter: directory)
         let flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR

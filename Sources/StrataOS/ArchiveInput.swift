@@ -2,9 +2,9 @@ import CArchive
 import Glibc
 
 /// Where an importer's tar comes from: a raw reader that detects and undoes
-/// any compression, with a tar reader on top of its output. Both streams are
-/// hashed on the way through, so that an import also tells the digest of
-/// the bytes as stored and the diff id of the tar inside.
+/// any compression, with a tar reader on top of its output. With `hashing`,
+/// both streams are hashed on the way through, so that an import also tells
+/// the digest of the bytes as stored and the diff id of the tar inside.
 final class ArchiveInput {
     /// Entries are read from here.
     let tar: ArchiveHandle
@@ -16,17 +16,22 @@ final class ArchiveInput {
     private final class Source {
         let fd: Int32
         let name: String
+        let hashing: Bool
         var hash = HashingStream()
         var failure: String?
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
-        init(fd: Int32, name: String) { self.fd = fd; self.name = name }
+        init(fd: Int32, name: String, hashing: Bool) {
+            self.fd = fd
+            self.name = name
+            self.hashing = hashing
+        }
         deinit { buffer.deallocate() }
 
         func next() -> Int {
             while true {
                 let count = read(fd, buffer.baseAddress, buffer.count)
                 if count >= 0 {
-                    hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                    if hashing { hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
                     return count
                 }
                 if errno != EINTR {
@@ -40,8 +45,12 @@ final class ArchiveInput {
     /// Hands the decompressed bytes to the tar reader.
     private final class Feed {
         let decompressor: ArchiveHandle
+        let hashing: Bool
         var hash = HashingStream()
-        init(decompressor: ArchiveHandle) { self.decompressor = decompressor }
+        init(decompressor: ArchiveHandle, hashing: Bool) {
+            self.decompressor = decompressor
+            self.hashing = hashing
+        }
 
         func next(_ block: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
             var pointer: UnsafeRawPointer?
@@ -50,14 +59,14 @@ final class ArchiveInput {
             let status = archive_read_data_block(decompressor.pointer, &pointer, &size, &offset)
             if status == ARCHIVE_EOF { return 0 }
             if status < ARCHIVE_WARN { return -1 }
-            hash.update(UnsafeRawBufferPointer(start: pointer, count: size))
+            if hashing { hash.update(UnsafeRawBufferPointer(start: pointer, count: size)) }
             block?.pointee = pointer
             return size
         }
     }
 
-    init(fd: Int32, name: String) throws(ArchiveError) {
-        source = Source(fd: fd, name: name)
+    init(fd: Int32, name: String, hashing: Bool) throws(ArchiveError) {
+        source = Source(fd: fd, name: name, hashing: hashing)
         decompressor = try ArchiveHandle(reader: name)
         try decompressor.check(archive_read_support_filter_all(decompressor.pointer), "enable decompression")
         try decompressor.check(archive_read_support_format_raw(decompressor.pointer), "enable raw reading")
@@ -77,7 +86,7 @@ final class ArchiveInput {
         if first == ARCHIVE_EOF { throw ArchiveError(archive: name, entry: nil, reason: "is empty; expected a tar archive") }
         try decompressor.check(first, "read")
 
-        feed = Feed(decompressor: decompressor)
+        feed = Feed(decompressor: decompressor, hashing: hashing)
         tar = try ArchiveHandle(reader: name)
         try tar.check(archive_read_support_format_tar(tar.pointer), "enable the tar format")
         try tar.check(archive_read_open(
@@ -93,8 +102,9 @@ final class ArchiveInput {
 
     /// Reads what is left of both streams (a tar's padding after its end
     /// blocks, trailing bytes after the compressed stream) and returns what
-    /// they hash to.
-    func finish() throws(ArchiveError) -> ArchiveDigests {
+    /// they hash to (nil without `hashing`).
+    func finish() throws(ArchiveError) -> ArchiveDigests? {
+        guard source.hashing else { return nil }
         while true {
             let count = feed.next(nil)
             if count == 0 { break }
