@@ -113,11 +113,11 @@ public struct ArchiveExporter {
     ) throws(ArchiveError) {
         if status.kind == .characterDevice || status.kind == .blockDevice {
             throw ArchiveError(archive: writer.name, entry: relative,
-                               reason: "is a device node; shared layers carry no device nodes but whiteouts (a pull refuses them), so this layer cannot be exported")
+                               reason: "is a device node; shared layers carry no device nodes but whiteouts (a pull refuses them), so this layer cannot be exported: remove the node at the end of the install command")
         }
         if lastComponent(relative).hasPrefix(OverlayWhiteout.ociPrefix) {
             throw ArchiveError(archive: writer.name, entry: relative,
-                               reason: "its name starts with '\(OverlayWhiteout.ociPrefix)', which an OCI layer reads as a whiteout; this layer cannot be exported")
+                               reason: "its name starts with '\(OverlayWhiteout.ociPrefix)', which an OCI layer reads as a whiteout; this layer cannot be exported: rename or remove it in the install command")
         }
         if let referring = attributes.first(where: { OverlayWhiteout.isReferringAttribute($0.name) }) {
             throw ArchiveError(archive: writer.name, entry: relative,

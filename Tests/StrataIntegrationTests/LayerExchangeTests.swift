@@ -99,6 +99,25 @@ import Testing
         #expect(sandbox.installRuns == 0, "this profile's install does not count; the import was reused")
     }
 
+    @Test(arguments: [
+        ("mknod /var/null c 1 3", "var/null", "is a device node"),
+        ("touch /etc/.wh.passwd", "etc/.wh.passwd", "reads as a whiteout"),
+    ])
+    func whatAnOCILayerCannotCarryIsRefusedAtExport(command: String, path: String, reason: String) throws {
+        let sandbox = try Sandbox()
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: #"install = "echo run >> /srv/log/installs && "#, with: #"install = "\#(command) && "#)
+        }
+        let key = try RegistryTests.builtHello(sandbox)
+        let blob = sandbox.work + "/refused.tar.zst"
+        let run = try sandbox.strata(["layers", "export", key, "-o", blob])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("entry '\(path)'") && run.stderr.contains(reason), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: blob) && !FileManager.default.fileExists(atPath: blob + ".json"),
+                "a refused export leaves no file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.work).allSatisfy { !$0.hasPrefix("refused.tar.zst") })
+    }
+
     /// Lines only in `before` (-) and only in `after` (+).
     static func difference(_ before: [String], _ after: [String]) -> String {
         let old = Set(before), new = Set(after)
