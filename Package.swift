@@ -34,7 +34,7 @@ let package = Package(
         // The OCI distribution API over libcurl: registries as a shared layer cache.
         .target(
             name: "StrataRegistry",
-            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CCurl", "StrataOS"]
         ),
         // The domain: profiles, resolved dependencies, keys, the store, build roots.
         .target(

@@ -69,7 +69,7 @@ struct BuildRunner {
                cache: BuildCache = BuildCache()) throws(StrataError) -> BuildReport {
         let session = try session(profile: reference)
         if let jobs { session.buildEnvironment["STRATA_JOBS"] = String(jobs) }
-        session.cacheFrom = try cache.from.map { ref throws(StrataError) in try registry(ref, store: session.store) }
+        session.cacheFrom = try cache.from.map { ref throws(StrataError) in try global.registryCache(ref, store: session.store) }
         var report: BuildReport
         do {
             defer { session.close() }
@@ -83,7 +83,7 @@ struct BuildRunner {
             report = try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
         }
         if let to = cache.to {
-            try push(&report, to: try registry(to, store: session.store))
+            try push(&report, to: try global.registryCache(to, store: session.store))
         }
         if !session.profile.gc.isEmpty {
             let collected = try GarbageCollector(store: session.store).collect(session.profile.gc, dryRun: false)
@@ -92,12 +92,6 @@ struct BuildRunner {
             }
         }
         return report
-    }
-
-    func registry(_ reference: String, store: Store) throws(StrataError) -> RegistryCache {
-        let cache = try RegistryCache(store: store, reference: reference, environment: global.environment)
-        cache.lockTimeout = global.lockTimeoutSeconds
-        return cache
     }
 
     /// --cache-to: pushes the deps layer (with the layers under it) after

@@ -59,6 +59,13 @@ struct GlobalOptions: ParsableArguments {
         try Store.open(Store.path(option: store, environment: environment))
     }
 
+    /// A registry repository as a layer cache of the store, with these options' lock timeout.
+    func registryCache(_ reference: String, store: Store) throws(StrataError) -> RegistryCache {
+        let cache = try RegistryCache(store: store, reference: reference, environment: environment)
+        cache.lockTimeout = lockTimeoutSeconds
+        return cache
+    }
+
     /// Runs a command body, printing a StrataError the documented way and
     /// exiting with its code.
     func handlingErrors(_ body: () throws -> Void) throws {

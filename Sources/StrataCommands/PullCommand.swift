@@ -18,26 +18,23 @@ struct PullCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     @Option(name: .long, help: ArgumentHelp("The registry repository.", valueName: "ref"))
     var from: String
 
     func run() throws {
         try global.handlingErrors {
-            guard let parsed = LayerKey(validating: key) else {
-                throw StrataError(.input, "'\(key)' is not a layer key (64 lowercase hex digits); see 'strata layers list' or a build's output")
-            }
+            let parsed = try layer.parsed()
             try Host.prepareForMounts()
             let store = try global.openStore()
-            let cache = try BuildRunner(global: global).registry(from, store: store)
+            let cache = try global.registryCache(from, store: store)
             guard let report = try cache.pull(parsed) else {
                 throw StrataError(.input, "\(cache.reference) has no layer \(parsed.hex) (no such tag); push it first, or build it here")
             }
             Output(json: global.json).print(report) {
-                var lines = report.layers.map { layer in
-                    chainLine(layer.role, layer.key, layer.pulled ? "pulled (\(Quantity.human(bytes: layer.size)))" : "already in the store")
+                var lines = report.layers.map { entry in
+                    chainLine(entry.role, entry.key, entry.pulled ? "pulled (\(Quantity.human(bytes: entry.size)))" : "already in the store")
                 }
                 lines.append("\(report.reference):\(report.key.hex) — \(Quantity.human(bytes: report.pulledBytes)) pulled in \(report.milliseconds) ms")
                 return lines.joined(separator: "\n")

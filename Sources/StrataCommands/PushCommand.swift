@@ -18,8 +18,7 @@ struct PushCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     @Option(name: .long, help: ArgumentHelp("The registry repository.", valueName: "ref"))
     var to: String
@@ -30,13 +29,13 @@ struct PushCommand: ParsableCommand {
         try global.handlingErrors {
             try Host.prepareForMounts()
             let store = try global.openStore()
-            let record = try LayersInspect.record(key, in: LayerStore(store: store))
-            let cache = try BuildRunner(global: global).registry(to, store: store)
+            let record = try layer.record(in: LayerStore(store: store))
+            let cache = try global.registryCache(to, store: store)
             cache.compression = compression.value
             let report = try cache.push(record.key)
             Output(json: global.json).print(report) {
-                var lines = report.layers.map { layer in
-                    chainLine(layer.role, layer.key, layer.uploaded ? "pushed (\(Quantity.human(bytes: layer.size)))" : "already in the registry")
+                var lines = report.layers.map { entry in
+                    chainLine(entry.role, entry.key, entry.uploaded ? "pushed (\(Quantity.human(bytes: entry.size)))" : "already in the registry")
                 }
                 lines.append("\(report.reference):\(report.key.hex) — \(Quantity.human(bytes: report.uploadedBytes)) uploaded in \(report.milliseconds) ms")
                 return lines.joined(separator: "\n")

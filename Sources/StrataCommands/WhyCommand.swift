@@ -10,13 +10,12 @@ struct WhyCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     func run() throws {
         try global.handlingErrors {
             let layers = LayerStore(store: try global.openStore())
-            let record = try LayersInspect.record(key, in: layers)
+            let record = try layer.record(in: layers)
             let usage = layers.usage(record.key)
             let explanation = layers.explainAgainstOthers(record)
             struct Document: Encodable {

@@ -21,7 +21,8 @@ extension LayerStore {
                 break
             }
             chain.insert(record, at: 0)
-            next = record.inputs.role == .deps || record.inputs.role == .update ? record.inputs.parent.flatMap(LayerKey.init(validating:)) : nil
+            // A base's key names an image, not a layer: the loop ends there.
+            next = record.inputs.parent.flatMap(LayerKey.init(validating:))
             if chain.count > 64 { throw .environment("layer \(key.short) has a chain of parents more than 64 deep; the store is damaged") }
         }
         return chain

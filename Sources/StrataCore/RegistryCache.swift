@@ -72,7 +72,7 @@ public final class RegistryCache {
 
     private func putImage(_ chain: [SharedLayer], tag: String) throws(StrataError) {
         let config = SharedImageConfig(chain: chain).encoded()
-        let configDescriptor = OCIDescriptor(mediaType: OCIMediaType.config, digest: RegistryClient.digest(config), size: UInt64(config.count))
+        let configDescriptor = OCIDescriptor(mediaType: OCIMediaType.config, digest: HashingStream.digest(config), size: UInt64(config.count))
         let manifest = OCIManifest(config: configDescriptor, layers: chain.map(\.descriptor),
                                    annotations: ["org.opencontainers.image.title": "strata layer \(tag)"])
         try registry { () throws(RegistryError) in

@@ -30,7 +30,7 @@ public enum FileChunks {
     }
 
     /// write(2) all of `bytes`, retrying short writes and interruptions.
-    static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws(SystemError) {
+    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws(SystemError) {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {

@@ -1,17 +1,26 @@
 import Crypto
 
 /// A running SHA-256 and byte count over a stream that passes through.
-struct HashingStream {
+public struct HashingStream {
     private var hash = SHA256()
-    private(set) var count: UInt64 = 0
+    public private(set) var count: UInt64 = 0
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    /// "sha256:<hex>" of `bytes`.
+    public static func digest(_ bytes: [UInt8]) -> String {
+        var stream = HashingStream()
+        bytes.withUnsafeBytes { stream.update($0) }
+        return stream.finish()
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         hash.update(bufferPointer: bytes)
         count += UInt64(bytes.count)
     }
 
     /// "sha256:<hex>".
-    func finish() -> String {
+    public func finish() -> String {
         "sha256:" + hash.finalize().map { hexByte($0) }.joined()
     }
 }

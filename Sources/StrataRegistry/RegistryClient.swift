@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import Glibc
+import StrataOS
 
 /// The OCI distribution API for one repository: blob HEAD, POST + PUT
 /// uploads, manifest PUT and GET, blob GET, with Basic or bearer-token
@@ -59,27 +59,18 @@ public final class RegistryClient {
         if fd < 0 {
             throw RegistryError(.unavailable, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        var hash = SHA256()
-        var received: UInt64 = 0
+        var hash = HashingStream()
         var failure: String?
         let result = Result { () throws(RegistryError) -> HTTPResponse in
             try perform(HTTPRequest(method: "GET", url: "\(reference.apiBase)/blobs/\(descriptor.digest)", followRedirects: true)) { bytes in
-                received += UInt64(bytes.count)
-                if received > descriptor.size {
+                if hash.count + UInt64(bytes.count) > descriptor.size {
                     failure = "more than the \(descriptor.size) bytes its manifest names"
                     return false
                 }
-                hash.update(bufferPointer: bytes)
-                guard let base = bytes.baseAddress else { return true }
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(fd, base + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        failure = "cannot write \(path): \(String(cString: strerror(errno)))"
-                        return false
-                    }
-                    offset += written
+                hash.update(bytes)
+                do { try FileChunks.writeAll(bytes, to: fd, path: path) } catch {
+                    failure = "\(error)"
+                    return false
                 }
                 return true
             }
@@ -92,10 +83,10 @@ public final class RegistryClient {
                 throw RegistryError(.notFound, "blob \(descriptor.digest) named by the manifest is missing from \(reference); push the layer again")
             }
             try expect(response, [200], "download blob \(descriptor.digest)")
-            if received != descriptor.size {
-                throw RegistryError(.invalidContent, "blob \(descriptor.digest) from \(reference) is truncated: \(received) of \(descriptor.size) bytes; nothing was stored")
+            if hash.count != descriptor.size {
+                throw RegistryError(.invalidContent, "blob \(descriptor.digest) from \(reference) is truncated: \(hash.count) of \(descriptor.size) bytes; nothing was stored")
             }
-            let actual = "sha256:" + hash.finalize().map { String(format: "%02x", $0) }.joined()
+            let actual = hash.finish()
             if actual != descriptor.digest {
                 throw RegistryError(.invalidContent, "blob \(descriptor.digest) from \(reference) has digest \(actual): the registry's copy is damaged or was tampered with; nothing was stored")
             }
@@ -115,7 +106,7 @@ public final class RegistryClient {
             throw RegistryError(.notFound, "blob \(descriptor.digest) named by the manifest is missing from \(reference); push the layer again")
         }
         try expect(response, [200], "download blob \(descriptor.digest)")
-        let actual = Self.digest(response.body)
+        let actual = HashingStream.digest(response.body)
         guard actual == descriptor.digest, UInt64(response.body.count) == descriptor.size else {
             throw RegistryError(.invalidContent, "blob \(descriptor.digest) from \(reference) has digest \(actual) (\(response.body.count) bytes): the registry's copy is damaged or was tampered with; nothing was stored")
         }
@@ -140,7 +131,7 @@ public final class RegistryClient {
         let response = try perform(HTTPRequest(method: "PUT", url: "\(reference.apiBase)/manifests/\(tag)",
                                                headers: [("Content-Type", OCIMediaType.manifest)], body: .bytes(bytes)))
         try expect(response, [201], "store the manifest of tag \(tag)")
-        return Self.digest(bytes)
+        return HashingStream.digest(bytes)
     }
 
     /// The OCI image manifest under `tag`, or nil when the tag does not exist.
@@ -153,7 +144,7 @@ public final class RegistryClient {
         guard response.body.count <= Self.documentLimit else {
             throw RegistryError(.invalidContent, "the manifest of \(where_) is larger than \(Self.documentLimit) bytes; refused")
         }
-        let digest = Self.digest(response.body)
+        let digest = HashingStream.digest(response.body)
         if let claimed = response.header("docker-content-digest"), claimed != digest {
             throw RegistryError(.invalidContent, "the manifest of \(where_) has digest \(digest), not \(claimed) as the registry says; refused")
         }
@@ -270,7 +261,4 @@ public final class RegistryClient {
         return "\(reference.apiBase)/blobs/uploads/\(location)"
     }
 
-    public static func digest(_ bytes: [UInt8]) -> String {
-        "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-    }
 }

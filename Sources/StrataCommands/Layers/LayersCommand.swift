@@ -76,13 +76,12 @@ struct LayersInspect: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     func run() throws {
         try global.handlingErrors {
             let layers = LayerStore(store: try global.openStore())
-            let record = try LayersInspect.record(key, in: layers)
+            let record = try layer.record(in: layers)
             let usage = layers.usage(record.key)
             struct Document: Encodable { let key: LayerKey; let created: String; let inputs: InputManifest; let usage: LayerUsage? }
             Output(json: global.json).print(Document(key: record.key, created: record.created, inputs: record.inputs, usage: usage)) {
@@ -101,16 +100,6 @@ struct LayersInspect: ParsableCommand {
             }
         }
     }
-
-    static func record(_ key: String, in layers: LayerStore) throws(StrataError) -> LayerRecord {
-        guard let parsed = LayerKey(validating: key), layers.exists(parsed) else {
-            throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
-        }
-        guard let record = layers.record(parsed) else {
-            throw StrataError(.environment, "layer \(parsed.short) has an unreadable manifest.json; when no build uses it, remove \(layers.directory(parsed)) by hand")
-        }
-        return record
-    }
 }
 
 struct LayersRemove: ParsableCommand {
@@ -124,14 +113,13 @@ struct LayersRemove: ParsableCommand {
     @Flag(name: .long, help: "Also remove the layers built on this one (never one in use).")
     var force = false
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     func run() throws {
         try global.handlingErrors {
             try Host.prepareForMounts()
             let layers = LayerStore(store: try global.openStore())
-            let record = try LayersInspect.record(key, in: layers)
+            let record = try layer.record(in: layers)
             let removed = try layers.removeRefusingInUse(record.key, withChildren: force)
             struct Document: Encodable { let removed: [LayerKey]; let freed_bytes: UInt64 }
             Output(json: global.json).print(Document(removed: removed.keys, freed_bytes: removed.bytes)) {

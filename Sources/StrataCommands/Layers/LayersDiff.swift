@@ -24,8 +24,8 @@ struct LayersDiff: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let layers = LayerStore(store: try global.openStore())
-            let old = try LayersInspect.record(from, in: layers)
-            let new = try LayersInspect.record(to, in: layers)
+            let old = try LayerKeyArgument.record(from, in: layers)
+            let new = try LayerKeyArgument.record(to, in: layers)
             let difference = layers.difference(from: old, to: new)
             struct Document: Encodable { let from: LayerKey; let to: LayerKey; let identical: Bool; let summary: String; let difference: ManifestDifference }
             let summary = difference.isEmpty ? "the inputs are identical" : layers.describe(difference, of: new)

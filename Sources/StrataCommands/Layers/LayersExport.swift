@@ -18,8 +18,7 @@ struct LayersExport: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The full layer key (64 hex digits).")
-    var key: String
+    @OptionGroup var layer: LayerKeyArgument
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The blob to write; its description goes to FILE.json.", valueName: "file"))
     var output: String
@@ -36,7 +35,7 @@ struct LayersExport: ParsableCommand {
             try Host.prepareForMounts()
             var exchange = LayerExchange(store: try global.openStore())
             exchange.lockTimeout = global.lockTimeoutSeconds
-            let record = try LayersInspect.record(key, in: LayerStore(store: exchange.store))
+            let record = try layer.record(in: LayerStore(store: exchange.store))
             let shared = try exchange.export(record.key, to: output, compression: compression.value)
             let document = SharedLayerDocument(shared, file: output, description: LayerExchange.descriptionPath(for: output))
             Output(json: global.json).print(document) {

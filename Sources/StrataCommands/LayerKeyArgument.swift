@@ -1,0 +1,31 @@
+import ArgumentParser
+import StrataCore
+
+/// The KEY argument of the commands that name one layer, and its lookup.
+struct LayerKeyArgument: ParsableArguments {
+    @Argument(help: "The full layer key (64 hex digits).")
+    var key: String
+
+    /// The key, checked for its form only: `pull` names a layer the store lacks.
+    func parsed() throws(StrataError) -> LayerKey {
+        guard let parsed = LayerKey(validating: key) else {
+            throw StrataError(.input, "'\(key)' is not a layer key (64 lowercase hex digits); see 'strata layers list' or a build's output")
+        }
+        return parsed
+    }
+
+    /// The finished layer this key names in the store.
+    func record(in layers: LayerStore) throws(StrataError) -> LayerRecord {
+        try Self.record(key, in: layers)
+    }
+
+    static func record(_ key: String, in layers: LayerStore) throws(StrataError) -> LayerRecord {
+        guard let parsed = LayerKey(validating: key), layers.exists(parsed) else {
+            throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
+        }
+        guard let record = layers.record(parsed) else {
+            throw StrataError(.environment, "layer \(parsed.short) has an unreadable manifest.json; when no build uses it, remove \(layers.directory(parsed)) by hand")
+        }
+        return record
+    }
+}
