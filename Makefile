@@ -53,7 +53,8 @@ bench: release
 	mkdir -p .build/bench
 	cc -O2 -Wall -o .build/bench/mount-floor Benchmarks/mount-floor.c
 	"$$($(SWIFT) build -c release --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build -c release --show-bin-path)/strata" \
-		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" $(BENCH_FLAGS)
+		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" \
+		$$([ -d "$(E2E_DIR)/store/layers" ] && echo --debian-store "$(E2E_DIR)/store") $(BENCH_FLAGS)
 
 # Push and pull of the Debian update layer (build-essential) against skopeo copy of the
 # same image; uses the store of `make e2e` (run first when it is missing). Not in CI.

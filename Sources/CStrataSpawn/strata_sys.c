@@ -28,3 +28,5 @@ int strata_file_system_type(const char *path, long *type) {
     *type = (long)info.f_type;
     return 0;
 }
+
+int strata_open_tmpfile(const char *directory) { return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); }

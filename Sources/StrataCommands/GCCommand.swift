@@ -44,7 +44,7 @@ struct GCCommand: ParsableCommand {
             let report = try GarbageCollector(store: try global.openStore()).collect(policy, dryRun: dryRun)
             Output(json: global.json).print(report) {
                 let verb = dryRun ? "would remove" : "removed"
-                var lines = report.removed.map { "\(verb) \($0.key.hex)  \(Quantity.human(bytes: $0.sizeBytes))" }
+                var lines = report.removed.map { "\(verb) \($0.key.hex)  \(Quantity.human(bytes: $0.sizeBytes))\($0.damaged.map { "  (damaged: \($0))" } ?? "")" }
                 lines.append("\(verb) \(report.removed.count) layer(s), \(dryRun ? "would free" : "freed") \(Quantity.human(bytes: report.freedBytes)); \(report.remainingLayers) layer(s), \(Quantity.human(bytes: report.remainingBytes)) remain")
                 for key in report.inUse { lines.append("kept \(key.hex): in use by a running build") }
                 if !report.limitsHold { lines.append("the limits do not hold yet: layers in use (or their parents) were kept") }

@@ -8,6 +8,10 @@ struct LayerKeyArgument: ParsableArguments {
 
     /// The key, checked for its form only: `pull` names a layer the store lacks.
     func parsed() throws(StrataError) -> LayerKey {
+        try Self.parse(key)
+    }
+
+    static func parse(_ key: String) throws(StrataError) -> LayerKey {
         guard let parsed = LayerKey(validating: key) else {
             throw StrataError(.input, "'\(key)' is not a layer key (64 lowercase hex digits); see 'strata layers list' or a build's output")
         }
@@ -20,12 +24,26 @@ struct LayerKeyArgument: ParsableArguments {
     }
 
     static func record(_ key: String, in layers: LayerStore) throws(StrataError) -> LayerRecord {
-        guard let parsed = LayerKey(validating: key), layers.exists(parsed) else {
+        guard let parsed = LayerKey(validating: key), let condition = layers.condition(parsed) else {
             throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
         }
-        guard let record = layers.record(parsed) else {
-            throw StrataError(.environment, "layer \(parsed.short) has an unreadable manifest.json; when no build uses it, remove \(layers.directory(parsed)) by hand")
+        guard let record = condition.record else {
+            throw StrataError(.environment, "layer \(parsed.short) is damaged (\(Self.why(condition))); remove it with 'strata layers rm \(parsed.hex)' or 'strata layers verify --repair'")
         }
         return record
+    }
+
+    /// The layer this key names, sound or damaged (`layers rm` removes either).
+    func existing(in layers: LayerStore) throws(StrataError) -> LayerKey {
+        let parsed = try parsed()
+        guard layers.condition(parsed) != nil else {
+            throw StrataError(.input, "no layer with key '\(key)'; see 'strata layers list' for the keys")
+        }
+        return parsed
+    }
+
+    private static func why(_ condition: LayerCondition) -> String {
+        if case .damaged(let why) = condition { return why }
+        return "sound"
     }
 }

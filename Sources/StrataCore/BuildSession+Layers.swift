@@ -66,7 +66,7 @@ extension BuildSession {
             throw StrataError(.dependencies,
                 "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
         }
-        try commit(pending, key: layer.key, inputs: layer.inputs)
+        try commit(pending, key: layer.key, inputs: layer.inputs, mountEntries: try mountInputs().entries)
     }
 
     /// A new temporary layer filled by `fill`, which runs in an overlay over
@@ -93,9 +93,10 @@ extension BuildSession {
     }
 
     /// Renames a filled layer into place under `key`, or discards it if that fails.
-    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest) throws(StrataError) {
+    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest, mountEntries: [String: [String: String]]) throws(StrataError) {
         do {
-            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs))
+            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs),
+                              mountEntries: mountEntries)
         } catch {
             layers.discard(pending)
             throw error

@@ -41,6 +41,8 @@ extension BuildSession {
         held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
         let image = try images.inspect(profile.base.image)
         let base = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion).key
+        // Digested before the command runs: the key describes what it ran with.
+        let mounts = try mountInputs()
         var timings = UpdateReport.Timings()
         var clock = Stopwatch()
 
@@ -68,20 +70,20 @@ extension BuildSession {
 
         clock = Stopwatch()
         let inputs = InputManifest.update(parent: base, imageDigest: image.digest, profile: profile, update: update,
-                                          state: String(decoding: state, as: UTF8.self))
+                                          mounts: mounts, state: String(decoding: state, as: UTF8.self))
         let key = inputs.key
-        let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, in: layers)
+        let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, mountEntries: mounts.entries, in: layers)
         let layerLock = try lock(layers.lockPath(key), .exclusive, what: "update layer \(key.short)")
         let created = !layers.exists(key)
         if created {
-            try commit(pending, key: key, inputs: inputs)
+            try commit(pending, key: key, inputs: inputs, mountEntries: mounts.entries)
         } else {
             layers.discard(pending)
         }
         layerLock.unlock()
         timings.layer = clock.elapsedMilliseconds
 
-        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update))
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: mounts))
         let old = UpdatePointer.read(store: store, chain: chain)
         let changed = old?.key != key
         try UpdatePointer(key: key, checked: Date(), previous: changed ? old?.key : old?.previous).write(store: store, chain: chain)

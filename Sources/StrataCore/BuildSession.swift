@@ -30,9 +30,19 @@ public final class BuildSession {
     public var cacheFrom: RegistryCache?
     /// Layers this session pulled from `cacheFrom`.
     public private(set) var pulled: Set<LayerKey> = []
-    /// What went wrong with a cache without failing the build.
+    /// What went wrong without failing the build: a cache that failed, a
+    /// damaged layer that was rebuilt.
     public internal(set) var cacheWarnings: [String] = []
     private var closed = false
+    private var digestedMounts: MountInputs?
+
+    /// The profile's mounts as recipes see them, input mounts digested once per session.
+    public func mountInputs() throws(StrataError) -> MountInputs {
+        if let digestedMounts { return digestedMounts }
+        let digested = try MountInputs.digest(profile)
+        digestedMounts = digested
+        return digested
+    }
 
     public init(store: Store, profile: Profile, logger: Logger) throws(StrataError) {
         self.store = store
@@ -89,13 +99,24 @@ public final class BuildSession {
             throw .input("source \(sourcePath) is not a directory; give the unpacked source tree of the package")
         }
         let resolved = try resolve(source: sourcePath, lowers: parentLowers)
-        let depsInputs = InputManifest.deps(parent: (update ?? base).key, imageDigest: image.digest, profile: profile, resolved: resolved)
+        let mounts = try mountInputs()
+        let depsInputs = InputManifest.deps(parent: (update ?? base).key, imageDigest: image.digest, profile: profile,
+                                            mounts: mounts, resolved: resolved)
         let key = depsInputs.key
-        let exists = layers.exists(key)
+        let condition = layers.condition(key)
+        let exists = condition?.record != nil
+        if case .damaged(let why) = condition {
+            logger.warning("deps layer \(key.short) is damaged (\(why)); it will be rebuilt")
+        }
         logger.info("deps layer \(key.short): \(exists ? "exists" : "missing") (\(resolved.dependencies.count) dependencies)")
+        var explanation: Explanation?
+        if case .damaged(let why) = condition {
+            explanation = Explanation(closest: nil, difference: nil, summary: "deps layer rebuilt: the store's copy is damaged (\(why))")
+        } else if !exists {
+            explanation = Explanation.forMiss(depsInputs, mountEntries: mounts.entries, in: layers)
+        }
         return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, update: update, updateStatus: updateStatus,
-                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs,
-                                            explanation: exists ? nil : Explanation.forMiss(depsInputs, in: layers)),
+                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs, explanation: explanation),
                          parentLowers: parentLowers, depsUpper: layers.upper(key))
     }
 
@@ -103,12 +124,17 @@ public final class BuildSession {
     /// profile has none yet (or no [update] table).
     private func currentUpdate(base: LayerKey) throws(StrataError) -> (PlannedLayer?, UpdateStatus?) {
         guard let update = profile.update else { return (nil, nil) }
-        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update))
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
         guard let pointer = UpdatePointer.read(store: store, chain: chain) else {
             return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
         }
         let layerLock = try lock(layers.lockPath(pointer.key), .shared, what: "update layer \(pointer.key.short)")
-        guard let record = layers.record(pointer.key) else {
+        let condition = layers.condition(pointer.key)
+        if case .damaged(let why) = condition {
+            layerLock.unlock()
+            throw .environment("update layer \(pointer.key.short) of profile \(profile.name) is damaged (\(why)); run 'strata layers verify --repair' and then 'strata update \(profile.name)' to make it anew")
+        }
+        guard let record = condition?.record else {
             layerLock.unlock()
             return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
         }
@@ -133,6 +159,9 @@ public final class BuildSession {
             let layerLock = try openLock(layers.lockPath(deps.key))
             if !layers.exists(deps.key) {
                 try wait(for: layerLock, .exclusive, what: "deps layer \(deps.key.short)")
+                if case .damaged(let why) = layers.condition(deps.key) {
+                    cacheWarnings.append("deps layer \(deps.key.short) was damaged (\(why)); it was rebuilt")
+                }
                 if !layers.exists(deps.key) {
                     if try pullFromCache(deps.key) {
                         pulled.insert(deps.key)

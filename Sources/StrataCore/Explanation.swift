@@ -9,7 +9,11 @@ public struct Explanation: Sendable, Codable, Equatable {
     /// For a layer that will be (or was) built: compares its inputs with every
     /// finished layer of the same role and picks the closest — the same
     /// parent chain and recipe first, then the most similar resolved set.
-    static func forMiss(_ inputs: InputManifest, in layers: LayerStore) -> Explanation {
+    ///
+    /// `mountEntries` are the entry digests of the new layer's input mounts
+    /// (`MountInputs.entries`): with them, a changed input mount is told by
+    /// the paths that changed in it.
+    static func forMiss(_ inputs: InputManifest, mountEntries: [String: [String: String]] = [:], in layers: LayerStore) -> Explanation {
         // Newest first: among equally close layers, the most recent is named.
         let records = ((try? layers.list()) ?? [])
             .filter { $0.inputs.role == inputs.role && $0.inputs.key != inputs.key }
@@ -18,9 +22,18 @@ public struct Explanation: Sendable, Codable, Equatable {
         let scored = records.map { record in
             (record, ManifestDifference(from: record.inputs, to: inputs, parents: lookup))
         }
-        guard let (record, difference) = scored.min(by: { distance($0.1) < distance($1.1) }) else {
+        guard let (record, closestDifference) = scored.min(by: { distance($0.1) < distance($1.1) }) else {
             return Explanation(closest: nil, difference: nil,
                                summary: "\(inputs.role.rawValue) layer built: the store has no earlier \(inputs.role.rawValue) layer to compare with")
+        }
+        var difference = closestDifference
+        if !difference.recipe.mountsChanged.isEmpty, let old = layers.mountEntries(record.key) {
+            for index in difference.recipe.mountsChanged.indices {
+                let target = difference.recipe.mountsChanged[index].target
+                if let before = old[target], let after = mountEntries[target] {
+                    difference.recipe.mountsChanged[index].paths = MountInputs.changedPaths(from: before, to: after)
+                }
+            }
         }
         let text = ExplanationText(role: inputs.role, difference: difference).parts
         return Explanation(closest: record.key, difference: difference,
@@ -91,8 +104,15 @@ struct ExplanationText {
         var changes: [String] = []
         if recipe.command != nil { changes.append(role == .update ? "[update] run command" : "install command") }
         if !recipe.environment.isEmpty { changes.append("env " + recipe.environment.keys.sorted().joined(separator: " ")) }
-        changes += recipe.mountsAdded.map { "mount added \($0.source) → \($0.target)" }
-        changes += recipe.mountsRemoved.map { "mount removed \($0.source) → \($0.target)" }
+        changes += recipe.mountsAdded.map { "mount added: \($0)" }
+        changes += recipe.mountsRemoved.map { "mount removed: \($0)" }
+        for change in recipe.mountsChanged {
+            if let paths = change.paths, !paths.isEmpty, change.from.kind == change.to.kind, change.from.readonly == change.to.readonly {
+                changes.append("mount \(change.target): \(Self.list(paths))")
+            } else {
+                changes.append("mount \(change.target): \(change.from) → \(change.to)")
+            }
+        }
         if let network = recipe.network { changes.append("network \(network.from) → \(network.to)") }
         return "recipe changed (\(changes.joined(separator: ", ")))"
     }

@@ -25,8 +25,10 @@ public struct GCReport: Sendable, Codable {
         public var key: LayerKey
         public var sizeBytes: UInt64
         public var lastUsed: Date
+        /// Set for a damaged layer, which every collection removes: why it was damaged.
+        public var damaged: String?
         enum CodingKeys: String, CodingKey {
-            case key
+            case key, damaged
             case sizeBytes = "size_bytes"
             case lastUsed = "last_used"
         }
@@ -55,7 +57,9 @@ public struct GCReport: Sendable, Codable {
 
 /// Removes least-recently-used layers until the limits hold: never a layer
 /// in use (a build holds its lock shared), and children before parents (a
-/// layer is removed only when no remaining layer is built on it).
+/// layer is removed only when no remaining layer is built on it). Damaged
+/// layers, which no build uses, are removed by every collection, whatever
+/// the limits.
 public struct GarbageCollector {
     public let store: Store
     let layers: LayerStore
@@ -79,17 +83,37 @@ public struct GarbageCollector {
         defer { gcLock.unlock() }
 
         var remaining: [LayerKey: Candidate] = [:]
-        for record in try layers.list() {
-            let usage = layers.usage(record.key)
+        var damaged: [(key: LayerKey, why: String)] = []
+        for (key, condition) in try layers.entries() {
+            guard case .sound(let record) = condition else {
+                if case .damaged(let why) = condition { damaged.append((key, why)) }
+                continue
+            }
+            let usage = layers.usage(key)
             let created = Timestamp.parse(record.created) ?? now
-            remaining[record.key] = Candidate(
-                key: record.key, parent: record.inputs.parent,
-                size: usage?.sizeBytes ?? ((try? DiskUsage.bytes(of: layers.upper(record.key))) ?? 0),
+            remaining[key] = Candidate(
+                key: key, parent: record.inputs.parent,
+                size: usage?.sizeBytes ?? ((try? DiskUsage.bytes(of: layers.upper(key))) ?? 0),
                 lastUsed: usage?.lastUsed ?? created)
         }
         var report = GCReport(dryRun: dryRun, removed: [], freedBytes: 0, inUse: [], remainingLayers: 0,
                               remainingBytes: 0, limitsHold: true)
         var busy: Set<LayerKey> = []
+
+        for (key, why) in damaged {
+            let lock = try during("lock layer \(key.short)") { try FileLock(path: layers.lockPath(key)) }
+            guard try during("lock layer \(key.short)", { try lock.tryLock(.exclusive) }) else {
+                report.inUse.append(key)
+                continue
+            }
+            // Still damaged under the lock? A build may have replaced it meanwhile.
+            guard case .damaged = layers.condition(key) else { continue }
+            let size = (try? DiskUsage.bytes(of: layers.directory(key))) ?? 0
+            if !dryRun { try layers.remove(key) }
+            lock.unlock()
+            report.removed.append(.init(key: key, sizeBytes: size, lastUsed: layers.usage(key)?.lastUsed ?? now, damaged: why))
+            report.freedBytes += size
+        }
 
         func tooOld(_ candidate: Candidate) -> Bool {
             policy.maxAge.map { now.timeIntervalSince(candidate.lastUsed) > $0 } ?? false
@@ -117,7 +141,7 @@ public struct GarbageCollector {
             if !dryRun { try layers.remove(victim.key) }
             lock.unlock()
             remaining[victim.key] = nil
-            report.removed.append(.init(key: victim.key, sizeBytes: victim.size, lastUsed: victim.lastUsed))
+            report.removed.append(.init(key: victim.key, sizeBytes: victim.size, lastUsed: victim.lastUsed, damaged: nil))
             report.freedBytes += victim.size
         }
         report.remainingLayers = remaining.count

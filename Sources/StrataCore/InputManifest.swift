@@ -16,8 +16,39 @@ public struct InputManifest: Sendable, Equatable, Codable {
     public struct Recipe: Sendable, Equatable, Codable {
         public var command: String
         public var environment: [String: String]
-        public var mounts: [Profile.BindMount]
+        public var mounts: [MountInput]
         public var network: Bool
+    }
+
+    /// A `[[mount]]` as a layer's recipe sees it: an `input` mount by its
+    /// target and the digest of its content, a `cache` mount by its target
+    /// only. Never the host path, so that machines with other paths for the
+    /// same content share keys.
+    public struct MountInput: Sendable, Equatable, Codable, Hashable, CustomStringConvertible {
+        public var target: String
+        public var readonly: Bool
+        /// nil only in manifests written before mount kinds existed.
+        public var kind: Profile.MountKind?
+        /// For an input mount: `TreeDigest` of its source, "sha256:<hex>".
+        public var digest: String?
+        /// Only in manifests written before mount kinds existed, which keyed
+        /// every mount by its host path; kept so that their keys still verify.
+        public var source: String?
+
+        public init(target: String, readonly: Bool, kind: Profile.MountKind, digest: String?) {
+            self.target = target
+            self.readonly = readonly
+            self.kind = kind
+            self.digest = digest
+        }
+
+        public var description: String {
+            switch kind {
+            case .input: "input \(target) (\(digest.map { ExplanationText.short($0) } ?? "no digest"))"
+            case .cache: "cache \(target)\(readonly ? " (read-only)" : "")"
+            case nil: "\(source ?? "?") → \(target)"
+            }
+        }
     }
 
     public var format: Int
@@ -39,10 +70,19 @@ public struct InputManifest: Sendable, Equatable, Codable {
         case cacheVersion = "cache_version"
     }
 
-    /// The key: SHA-256 over the canonical encoding.
+    /// The key: SHA-256 over the canonical encoding. Any change to what
+    /// that encoding produces for an existing manifest orphans every store
+    /// and registry cache: see "When the layer format changes" in
+    /// Docs/lifecycle.md before touching this type or CanonicalJSON.
     public var key: LayerKey {
-        // Encoding a struct of strings, numbers and arrays cannot fail.
-        let bytes = (try? CanonicalJSON.encode(self)) ?? Data()
+        let bytes: Data
+        do {
+            bytes = try CanonicalJSON.encode(self)
+        } catch {
+            // Strings, numbers and arrays always encode; a failure here is a
+            // bug in this type, and a key must never be the hash of nothing.
+            preconditionFailure("cannot encode an input manifest: \(error)")
+        }
         return LayerKey(SHA256.hash(data: bytes).map { hexByte($0) }.joined())
     }
 
@@ -53,23 +93,27 @@ public struct InputManifest: Sendable, Equatable, Codable {
 
     /// An update layer: the base brought up to date. Its key covers what the
     /// state command printed, so an update that changes nothing keeps it.
-    public static func update(parent: LayerKey, imageDigest: String, profile: Profile, update: Profile.Update, state: String) -> InputManifest {
+    public static func update(
+        parent: LayerKey, imageDigest: String, profile: Profile, update: Profile.Update, mounts: MountInputs, state: String
+    ) -> InputManifest {
         InputManifest(
             format: currentFormat, role: .update, parent: parent.hex, imageDigest: imageDigest, arch: profile.arch,
             cacheVersion: profile.cacheVersion, dependencies: nil, state: state,
-            recipe: updateRecipe(profile: profile, update: update))
+            recipe: updateRecipe(profile: profile, update: update, mounts: mounts))
     }
 
-    static func updateRecipe(profile: Profile, update: Profile.Update) -> Recipe {
-        Recipe(command: update.run, environment: profile.environment, mounts: profile.mounts, network: true)
+    static func updateRecipe(profile: Profile, update: Profile.Update, mounts: MountInputs) -> Recipe {
+        Recipe(command: update.run, environment: profile.environment, mounts: mounts.recipe, network: true)
     }
 
-    public static func deps(parent: LayerKey, imageDigest: String, profile: Profile, resolved: ResolvedDependencies) -> InputManifest {
+    public static func deps(
+        parent: LayerKey, imageDigest: String, profile: Profile, mounts: MountInputs, resolved: ResolvedDependencies
+    ) -> InputManifest {
         InputManifest(
             format: currentFormat, role: .deps, parent: parent.hex, imageDigest: imageDigest, arch: profile.arch,
             cacheVersion: profile.cacheVersion, dependencies: resolved.dependencies, state: nil,
             recipe: Recipe(command: profile.deps.install, environment: profile.environment,
-                           mounts: profile.mounts, network: true))
+                           mounts: mounts.recipe, network: true))
     }
 }
 

@@ -2,12 +2,50 @@ import Foundation
 import Glibc
 import StrataOS
 
-/// What `layers/<key>/manifest.json` holds: the key, when it was made, and
-/// the input manifest the key was computed from.
+/// What `layers/<key>/manifest.json` holds: the key, when it was made, the
+/// input manifest the key was computed from, and what its upper held when it
+/// was committed.
 public struct LayerRecord: Sendable, Codable, Equatable {
     public var key: LayerKey
     public var created: String
     public var inputs: InputManifest
+    /// Recorded at commit; nil in layers committed before strata recorded it.
+    public var content: LayerContent?
+
+    public init(key: LayerKey, created: String, inputs: InputManifest, content: LayerContent? = nil) {
+        self.key = key
+        self.created = created
+        self.inputs = inputs
+        self.content = content
+    }
+}
+
+/// A layer's upper as it was committed: `TreeDigest` of its content, how
+/// many entries it has and the bytes of its regular files. `layers verify`
+/// recomputes it.
+public struct LayerContent: Sendable, Codable, Equatable {
+    public var digest: String
+    public var files: Int
+    public var bytes: UInt64
+
+    init(_ summary: TreeSummary) {
+        digest = "sha256:" + summary.digest
+        files = summary.files
+        bytes = summary.bytes
+    }
+}
+
+/// What a directory under `layers/<key>` is: a sound layer, or one that must
+/// never be used (and is rebuilt, listed as damaged, and removed by gc).
+public enum LayerCondition: Sendable, Equatable {
+    case sound(LayerRecord)
+    /// Why it cannot be used, in a few words.
+    case damaged(String)
+
+    public var record: LayerRecord? {
+        if case .sound(let record) = self { return record }
+        return nil
+    }
 }
 
 /// A layer being built: `layers/.tmp-<id>/{upper,work}`, owned by its builder.
@@ -29,21 +67,58 @@ public struct LayerStore: Sendable {
     public func directory(_ key: LayerKey) -> String { store.layers + "/" + key.hex }
     public func upper(_ key: LayerKey) -> String { directory(key) + "/upper" }
 
-    /// The layer's record, or nil when no finished layer has this key.
+    /// The layer's record, or nil when no sound layer has this key.
     public func record(_ key: LayerKey) -> LayerRecord? {
-        guard let bytes = try? FileTree.readFile(directory(key) + "/manifest.json") else { return nil }
-        return try? JSONDecoder().decode(LayerRecord.self, from: Data(bytes))
+        condition(key)?.record
     }
 
-    /// A layer exists once its manifest does: the manifest is written last,
-    /// and the directory appears under its key only by an atomic rename.
+    /// True when a sound layer has this key; a damaged one is never used.
     public func exists(_ key: LayerKey) -> Bool {
-        (try? FileStatus.ifExists(directory(key) + "/manifest.json")) != nil
+        record(key) != nil
     }
 
+    /// What is under `layers/<key>`, or nil when nothing is. A directory
+    /// appears under its key only by an atomic rename of a complete layer,
+    /// so anything short of that is damage (a disk error, a hand edit, a
+    /// file system repaired after a crash), and so is a manifest that names
+    /// another key: removing "its" layer would remove the wrong directory.
+    public func condition(_ key: LayerKey) -> LayerCondition? {
+        let directory = directory(key)
+        guard let status = try? FileStatus.ifExists(directory) else { return nil }
+        guard status.kind == .directory else { return .damaged("layers/\(key.hex) is not a directory") }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileTree.readFile(directory + "/manifest.json")
+        } catch {
+            return .damaged(error.errno == .noSuchFileOrDirectory ? "manifest.json is missing" : "manifest.json cannot be read (\(error.errno))")
+        }
+        let record: LayerRecord
+        do {
+            record = try JSONDecoder().decode(LayerRecord.self, from: Data(bytes))
+        } catch {
+            return .damaged(bytes.isEmpty ? "manifest.json is empty" : "manifest.json cannot be decoded (truncated or edited)")
+        }
+        if record.key != key { return .damaged("manifest.json names layer \(record.key.short), not this one (copied from another layer?)") }
+        if record.inputs.key != key { return .damaged("the inputs in manifest.json hash to \(record.inputs.key.short), not to the layer's key (edited?)") }
+        guard (try? FileStatus.ifExists(upper(key)))??.kind == .directory else { return .damaged("upper/ is missing") }
+        return .sound(record)
+    }
+
+    /// The sound layers; damaged ones are left out (see `entries()`).
     public func list() throws(StrataError) -> [LayerRecord] {
+        try entries().compactMap(\.condition.record)
+    }
+
+    /// Every directory named like a key under `layers/`, sound or damaged.
+    public func entries() throws(StrataError) -> [(key: LayerKey, condition: LayerCondition)] {
         let names = try during("list \(store.layers)") { try directoryEntries(store.layers) }
-        return names.compactMap { LayerKey(validating: $0) }.compactMap(record)
+        return names.compactMap { LayerKey(validating: $0) }.compactMap { key in condition(key).map { (key, $0) } }
+    }
+
+    /// The entry digests of the layer's input mounts (`mounts.json`), when kept.
+    func mountEntries(_ key: LayerKey) -> [String: [String: String]]? {
+        guard let bytes = try? FileTree.readFile(directory(key) + "/mounts.json") else { return nil }
+        return try? JSONDecoder().decode([String: [String: String]].self, from: Data(bytes))
     }
 
     /// Starts a new layer in a locked temporary directory.
@@ -92,27 +167,47 @@ public struct LayerStore: Sendable {
 
     /// Removes a finished layer whose exclusive lock the caller holds: renamed
     /// to a temporary name first (so it disappears from under its key at
-    /// once), then deleted. Returns the bytes freed.
+    /// once), then deleted. Returns the bytes freed. The lock file goes too,
+    /// unless the caller will go on using the lock (to make the layer anew):
+    /// a lock taker that finds its file unlinked opens the new one
+    /// (`FileLock`), which must not happen while the key is still being made.
     @discardableResult
-    func remove(_ key: LayerKey) throws(StrataError) -> UInt64 {
+    func remove(_ key: LayerKey, keepingLockFile: Bool = false) throws(StrataError) -> UInt64 {
         let size = usage(key)?.sizeBytes ?? ((try? DiskUsage.bytes(of: directory(key))) ?? 0)
         let doomed = try OwnedDirectory.claim(directory(key), in: store.layers, prefix: ".tmp-", store: store)
         try during("remove layer \(key.short)") { try FileTree.remove(doomed.path) }
         doomed.release()
-        _ = unlink(lockPath(key))
+        if !keepingLockFile { _ = unlink(lockPath(key)) }
         return size
     }
 
-    /// Makes the pending layer durable and renames it to `layers/<key>`. When
-    /// another build finished the same key first, ours is discarded and theirs
-    /// kept: both have the same inputs. Returns false in that case.
+    /// Makes the pending layer durable and renames it to `layers/<key>`, with
+    /// the digest of its content in its manifest and, when given, the entry
+    /// digests of its input mounts beside it. The caller holds the key's
+    /// exclusive lock; a damaged layer under the key is removed first. When
+    /// another build finished the same key first, ours is discarded and
+    /// theirs kept: both have the same inputs. Returns false in that case.
     @discardableResult
-    public func commit(_ pending: PendingLayer, as record: LayerRecord) throws(StrataError) -> Bool {
-        let target = directory(record.key)
-        return try during("finish layer \(record.key.short)") {
+    public func commit(
+        _ pending: PendingLayer, as given: LayerRecord, mountEntries: [String: [String: String]] = [:]
+    ) throws(StrataError) -> Bool {
+        let target = directory(given.key)
+        if case .damaged(let why) = condition(given.key) {
+            do {
+                try remove(given.key, keepingLockFile: true)
+            } catch {
+                throw .environment("layer \(given.key.short) is damaged (\(why)) and could not be removed to make room for the new one: \(error.message)")
+            }
+        }
+        return try during("finish layer \(given.key.short)") {
             try FileTree.remove(pending.work)
             let usage = LayerUsage(sizeBytes: try DiskUsage.bytes(of: pending.upper))
             try FileTree.writeFile(pending.directory + "/usage.json", Array(try BookkeepingJSON.encoder().encode(usage)) + [10])
+            if !mountEntries.isEmpty {
+                try FileTree.writeFile(pending.directory + "/mounts.json", Array(try CanonicalJSON.encode(mountEntries)) + [10])
+            }
+            var record = given
+            record.content = LayerContent(try TreeDigest.summary(of: pending.upper, entries: false))
             let json = try CanonicalJSON.encodePretty(record)
             try FileTree.syncFileSystem(of: pending.directory)
             // The manifest is written last: a layer with a manifest is complete.

@@ -24,22 +24,35 @@ public struct ManifestDifference: Sendable, Codable, Equatable {
         public var isEmpty: Bool { changed.isEmpty && added.isEmpty && removed.isEmpty }
     }
 
+    /// A mount at the same target on both sides whose kind, mode or content differs.
+    public struct MountChange: Sendable, Codable, Equatable {
+        public var target: String
+        public var from: InputManifest.MountInput
+        public var to: InputManifest.MountInput
+        /// For an input mount whose content changed, when both digests'
+        /// entry lists are known: "changed install-exact", "added x", "removed y".
+        public var paths: [String]?
+    }
+
     public struct Recipe: Sendable, Codable, Equatable {
         public var command: Change?
         /// Variables whose value differs, was added or removed ("" for absent).
         public var environment: [String: Change] = [:]
-        public var mountsAdded: [Profile.BindMount] = []
-        public var mountsRemoved: [Profile.BindMount] = []
+        public var mountsAdded: [InputManifest.MountInput] = []
+        public var mountsRemoved: [InputManifest.MountInput] = []
+        public var mountsChanged: [MountChange] = []
         public var network: Change?
 
         public var isEmpty: Bool {
-            command == nil && environment.isEmpty && mountsAdded.isEmpty && mountsRemoved.isEmpty && network == nil
+            command == nil && environment.isEmpty && mountsAdded.isEmpty && mountsRemoved.isEmpty
+                && mountsChanged.isEmpty && network == nil
         }
 
         enum CodingKeys: String, CodingKey {
             case command, environment, network
             case mountsAdded = "mounts_added"
             case mountsRemoved = "mounts_removed"
+            case mountsChanged = "mounts_changed"
         }
     }
 
@@ -153,8 +166,15 @@ public struct ManifestDifference: Sendable, Codable, Equatable {
         }
         let oldMounts = old?.mounts ?? []
         let newMounts = new?.mounts ?? []
-        result.mountsAdded = newMounts.filter { !oldMounts.contains($0) }
-        result.mountsRemoved = oldMounts.filter { !newMounts.contains($0) }
+        let oldTargets = Set(oldMounts.map(\.target))
+        let newTargets = Set(newMounts.map(\.target))
+        result.mountsAdded = newMounts.filter { !oldTargets.contains($0.target) }
+        result.mountsRemoved = oldMounts.filter { !newTargets.contains($0.target) }
+        for mount in newMounts {
+            if let before = oldMounts.first(where: { $0.target == mount.target }), before != mount {
+                result.mountsChanged.append(MountChange(target: mount.target, from: before, to: mount))
+            }
+        }
         result.network = change(old?.network ?? false, new?.network ?? false)
         return result
     }

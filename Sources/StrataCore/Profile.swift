@@ -26,11 +26,30 @@ public struct Profile: Sendable, Equatable {
         public var output: String = "/build/out"
     }
 
+    /// What a `[[mount]]` is to the layers whose recipes run with it.
+    public enum MountKind: String, Sendable, Codable, Hashable {
+        /// Its content can change what a layer holds (a tools directory with
+        /// the installer): the content's digest is in the key.
+        case input
+        /// Its content never changes what a layer holds (a download cache):
+        /// only the target is in the key, never the host path.
+        case cache
+    }
+
     /// A `[[mount]]` entry: a host path bound into every root of the profile.
     public struct BindMount: Sendable, Equatable, Codable, Hashable {
         public var source: String
         public var target: String
         public var readonly: Bool = false
+        /// Default: `input` when read-only, `cache` when writable.
+        public var kind: MountKind
+
+        public init(source: String, target: String, readonly: Bool = false, kind: MountKind? = nil) {
+            self.source = source
+            self.target = target
+            self.readonly = readonly
+            self.kind = kind ?? (readonly ? .input : .cache)
+        }
     }
 
     /// The name the profile was asked for by (not part of any key).

@@ -12,7 +12,7 @@ struct ProfileParser {
         "update": ["run", "state", "max_age"],
         "deps": ["resolve", "format", "install"],
         "build": ["run", "workdir", "user", "network", "output"],
-        "mount": ["source", "target", "readonly"],
+        "mount": ["source", "target", "readonly", "kind"],
         "gc": ["max_size", "max_age", "keep_last"],
     ]
     private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env", "gc"]
@@ -91,7 +91,19 @@ struct ProfileParser {
                                   lines.line(ofKey: "source", in: context, index: index))
                 }
                 let readonly = try bool(entry, "readonly", in: context, lines, index: index) ?? false
-                mounts.append(Profile.BindMount(source: source, target: target, readonly: readonly))
+                var kind: Profile.MountKind?
+                if let name = try string(entry, "kind", in: context, lines, index: index) {
+                    guard let parsed = Profile.MountKind(rawValue: name) else {
+                        throw located("mount.kind must be \"input\" or \"cache\", not \"\(name)\"",
+                                      lines.line(ofKey: "kind", in: context, index: index))
+                    }
+                    guard parsed == .cache || readonly else {
+                        throw located("[[mount]] #\(index + 1) (\(target)): kind = \"input\" needs readonly = true: a recipe that writes into a mount changes its content, so it cannot be an input; make it readonly, or kind = \"cache\" if its content never changes what a layer holds",
+                                      lines.line(ofKey: "kind", in: context, index: index))
+                    }
+                    kind = parsed
+                }
+                mounts.append(Profile.BindMount(source: source, target: target, readonly: readonly, kind: kind))
             }
         }
 

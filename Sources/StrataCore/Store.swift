@@ -19,22 +19,33 @@ public struct Store: Sendable {
         option ?? environment["STRATA_STORE"] ?? defaultPath
     }
 
-    /// Opens the store at `path`, creating its directories, and checks that
-    /// overlayfs can keep upper and work directories on its file system.
+    /// Opens the store at `path`, creating its directories. The first time
+    /// a store is used on a file system, checks that overlayfs can keep upper
+    /// and work directories there, and refuses it otherwise.
     public static func open(_ path: String) throws(StrataError) -> Store {
         let store = Store(root: absolute(path))
         for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates] {
-            if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-                throw .environment("cannot create \(directory): \(SystemError("mkdir").errno.description); pass a writable --store")
+            do {
+                try FileTree.makeDirectory(directory, existingOK: true)
+            } catch {
+                throw .environment("cannot create \(directory): \(error.errno); pass a writable --store")
             }
         }
-        if let type = try? fileSystemType(of: store.root) {
-            let unsuitable: [UInt: String] = [0x794c_7630: "overlayfs", 0x6969: "NFS", 0x5346_414f: "AFS", 0xff53_4d42: "CIFS"]
-            if let name = unsuitable[type] {
-                throw .environment("store \(store.root) is on \(name), which cannot hold overlay upper directories; pass --store on a local file system such as ext4, xfs, btrfs or tmpfs")
-            }
-        }
+        try store.checkFileSystem()
         return store
+    }
+
+    /// `.strata-store` records the device the store was checked on, so the
+    /// probe runs again only when the store moved to another file system.
+    private func checkFileSystem() throws(StrataError) {
+        let marker = root + "/.strata-store"
+        guard let device = (try? FileStatus(path: builds))?.device else { return }
+        let expected = "strata store checked on device \(device)\n"
+        if let recorded = try? FileTree.readFile(marker), recorded == Array(expected.utf8) { return }
+        if let problem = FileSystemProbe.problem(in: builds) {
+            throw .environment("store \(root) cannot be used: \(problem). Pass --store (or STRATA_STORE) on a local file system such as ext4, xfs, btrfs or tmpfs")
+        }
+        try? FileTree.writeFile(marker, Array(expected.utf8))
     }
 
     static func absolute(_ path: String) -> String {

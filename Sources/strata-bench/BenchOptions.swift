@@ -12,6 +12,10 @@ struct BenchOptions {
     var repository = ""
     /// Smaller roots and fewer rounds, for a quick look.
     var quick = false
+    /// A store with the Debian update layer (`make e2e`'s), for `layers verify`.
+    var debianStore: String?
+    /// Run only this part ("digests"), for a quick look at one figure.
+    var only: String?
 
     static func parse(_ arguments: [String]) -> BenchOptions {
         var options = BenchOptions()
@@ -23,8 +27,10 @@ struct BenchOptions {
             case "--floor": options.floor = rest.popFirst() ?? ""
             case "--repository": options.repository = rest.popFirst() ?? ""
             case "--quick": options.quick = true
+            case "--debian-store": options.debianStore = rest.popFirst()
+            case "--only": options.only = rest.popFirst()
             default:
-                FileHandle.standardError.write(Data("strata-bench: unknown argument \(argument)\nusage: strata-bench --strata BIN --floor BIN --repository DIR [--work DIR] [--quick]\n".utf8))
+                FileHandle.standardError.write(Data("strata-bench: unknown argument \(argument)\nusage: strata-bench --strata BIN --floor BIN --repository DIR [--work DIR] [--quick] [--debian-store DIR] [--only digests]\n".utf8))
                 exit(2)
             }
         }

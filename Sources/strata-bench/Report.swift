@@ -50,6 +50,22 @@ struct Report {
         lines.append("| \(count) | \(Measure.format(wall)) | \(Measure.format(wall / Double(count))) | \(String(format: "%.1f MiB", Double(diskPerBuild) / 1_048_576)) | \(written >> 20) MiB |")
     }
 
+    mutating func inputMount(files: Int, bytes: UInt64, plain: Double, withTools: Double, sha256sum: Double) {
+        let added = withTools - plain
+        lines += ["", "## Input mounts: a reused build with an input mount of \(files) files (\(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB)", "",
+                  "| reused build | with the input mount | added by digesting it | sha256sum of the same files | added / sha256sum |",
+                  "| ---: | ---: | ---: | ---: | ---: |",
+                  "| \(Measure.format(plain)) | \(Measure.format(withTools)) | \(Measure.format(added)) | \(Measure.format(sha256sum)) | \(Measure.ratio(added / sha256sum)) |"]
+    }
+
+    mutating func verify(key: String, bytes: UInt64, verify: Double, sha256sum: Double) {
+        let megabytes = Double(bytes) / 1_000_000
+        lines += ["", "## layers verify of the Debian update layer \(key.prefix(12)) (\(String(format: "%.0f", megabytes)) MB of files), page cache warm", "",
+                  "| strata layers verify | MB/s | sha256sum of the same files | MB/s | verify / sha256sum |",
+                  "| ---: | ---: | ---: | ---: | ---: |",
+                  "| \(Measure.format(verify)) | \(String(format: "%.0f", megabytes / verify * 1000)) | \(Measure.format(sha256sum)) | \(String(format: "%.0f", megabytes / sha256sum * 1000)) | \(Measure.ratio(verify / sha256sum)) |"]
+    }
+
     func print(to path: String) {
         let text = lines.joined(separator: "\n") + "\n"
         FileHandle.standardOutput.write(Data(text.utf8))

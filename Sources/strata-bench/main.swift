@@ -21,10 +21,33 @@ let sizes = options.quick
 let fixtures = Fixtures(options: options)
 try? FileManager.default.createDirectory(atPath: options.work, withIntermediateDirectories: true)
 fixtures.prepareBase()
-sizes.forEach(fixtures.prepare)
-
 var report = Report()
 report.machine()
+
+/// 6: digests: an input mount on a reused build, and layers verify.
+func measureDigests(into report: inout Report) {
+    log("digests: an input mount of \(DigestBenchmark.toolFiles) files, layers verify")
+    let processBench = ProcessBenchmark(options: options, fixtures: fixtures)
+    processBench.prepare()
+    let digests = DigestBenchmark(options: options, process: processBench)
+    digests.prepare()
+    let rounds = options.quick ? 10 : 30
+    let builds = digests.reusedBuilds(rounds: rounds)
+    report.inputMount(files: DigestBenchmark.toolFiles, bytes: digests.bytes(digests.tools), plain: builds.plain,
+                      withTools: builds.withTools, sha256sum: digests.sha256sum(digests.tools, rounds: rounds))
+    if let store = options.debianStore, let verify = digests.verify(store: store, rounds: options.quick ? 3 : 5) {
+        report.verify(key: verify.key, bytes: verify.bytes, verify: verify.verify, sha256sum: verify.sha256sum)
+    } else {
+        log("no Debian store (--debian-store, from make e2e): layers verify not measured")
+    }
+}
+
+if options.only == "digests" {
+    measureDigests(into: &report)
+    report.print(to: options.work + "/results-digests.md")
+    exit(0)
+}
+sizes.forEach(fixtures.prepare)
 
 // 1 and 2: a ready root, set up and torn down, against its alternatives.
 for size in sizes {
@@ -64,4 +87,5 @@ for count in [1, 2, 4, 8] {
     report.concurrent(count: count, wall: result.wall, diskPerBuild: result.diskPerBuild, written: result.written)
 }
 
+measureDigests(into: &report)
 report.print(to: options.work + "/results.md")

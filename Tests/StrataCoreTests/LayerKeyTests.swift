@@ -14,7 +14,8 @@ import Testing
     private func depsKey(_ profile: Profile, _ lines: String, digest: String = digest) throws -> LayerKey {
         let base = InputManifest.base(imageDigest: digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
         let resolved = try ResolvedDependencies.parse(Array(lines.utf8), format: .lines, source: "test")
-        return InputManifest.deps(parent: base.key, imageDigest: digest, profile: profile, resolved: resolved).key
+        return InputManifest.deps(parent: base.key, imageDigest: digest, profile: profile,
+                                  mounts: try MountInputs.digest(profile), resolved: resolved).key
     }
 
     private let set = "gcc 12.2 14 aa\nmake 4.3 4 bb\nzlib 1.2.13 1 cc\n"
@@ -51,6 +52,8 @@ import Testing
         #expect(try depsKey(try profile { $0.deps.install += " --no-recommends" }, set) != original)
         #expect(try depsKey(try profile { $0.environment["LANG"] = "C" }, set) != original)
         #expect(try depsKey(try profile { $0.mounts = [.init(source: "/a", target: "/b")] }, set) != original)
+        #expect(try depsKey(try profile { $0.mounts = [.init(source: "/a", target: "/b")] }, set)
+                != depsKey(try profile { $0.mounts = [.init(source: "/a", target: "/c")] }, set))
     }
 
     @Test func profileNameBuildCommandAndResolverDoNotChangeTheKey() throws {
@@ -64,11 +67,52 @@ import Testing
     @Test func theKeyIsTheHashOfTheStoredManifest() throws {
         let profile = try profile()
         let base = InputManifest.base(imageDigest: Self.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
-        let manifest = InputManifest.deps(parent: base.key, imageDigest: Self.digest, profile: profile, resolved: ResolvedDependencies([]))
+        let manifest = InputManifest.deps(parent: base.key, imageDigest: Self.digest, profile: profile,
+                                          mounts: try MountInputs.digest(profile), resolved: ResolvedDependencies([]))
         let encoded = try CanonicalJSON.encodePretty(LayerRecord(key: manifest.key, created: "now", inputs: manifest))
         let decoded = try JSONDecoder().decode(LayerRecord.self, from: encoded)
         #expect(decoded.inputs == manifest)
         #expect(decoded.inputs.key == decoded.key)
+    }
+
+    /// The exact key of one fixed manifest. If this fails, the encoding of
+    /// input manifests changed: every store and registry cache would lose
+    /// every layer. Bump `InputManifest.currentFormat` only on purpose (see
+    /// "When the layer format changes" in Docs/lifecycle.md), then update this.
+    @Test func theKeyOfAFixedManifestNeverChanges() throws {
+        let manifest = InputManifest(
+            format: 1, role: .deps, parent: String(repeating: "0", count: 64), imageDigest: Self.digest,
+            arch: "x86_64", cacheVersion: 3,
+            dependencies: [Dependency(name: "gcc", version: "12.2", release: "14", packageHash: "aa"),
+                           Dependency(name: "zlib", version: "1.2.13", release: nil, packageHash: nil)],
+            state: nil,
+            recipe: .init(command: "/usr/bin/install-deps \"$STRATA_DEPS_FILE\"", environment: ["LANG": "C.UTF-8"],
+                          mounts: [], network: true))
+        let canonical = #"{"arch":"x86_64","cache_version":3,"dependencies":[{"name":"gcc","package_hash":"aa","release":"14","version":"12.2"},{"name":"zlib","version":"1.2.13"}],"format":1,"image_digest":"sha256:"# + String(repeating: "ab", count: 32) + #"","parent":""# + String(repeating: "0", count: 64) + #"","recipe":{"command":"/usr/bin/install-deps \"$STRATA_DEPS_FILE\"","environment":{"LANG":"C.UTF-8"},"mounts":[],"network":true},"role":"deps"}"#
+        #expect(String(decoding: try CanonicalJSON.encode(manifest), as: UTF8.self) == canonical)
+        // sha256 of `canonical`, computed outside Swift (python3's hashlib) when this test was written.
+        #expect(manifest.key.hex == "f0b029fdb33a1a6432ee26806017bac606f5a7fa3daca23acc7da3e18f008a84")
+    }
+
+    /// Mount kinds: an input mount by its content, a cache mount by its target only.
+    @Test func inputMountsAreKeyedByContentAndCacheMountsByTargetOnly() throws {
+        let tools = try TemporaryDirectory()
+        try tools.write("install-exact", "#!/bin/sh\necho one\n")
+        let input = { (source: String) throws -> LayerKey in
+            try self.depsKey(try self.profile { $0.mounts = [.init(source: source, target: "/srv/tools", readonly: true)] }, self.set)
+        }
+        let first = try input(tools.path)
+        let copy = try TemporaryDirectory()
+        try copy.write("install-exact", "#!/bin/sh\necho one\n")
+        #expect(try input(copy.path) == first, "the same content at another host path is the same input")
+        try tools.write("install-exact", "#!/bin/sh\necho two\n")
+        #expect(try input(tools.path) != first, "one changed byte must change the key")
+
+        let cache = { (source: String) throws -> LayerKey in
+            try self.depsKey(try self.profile { $0.mounts = [.init(source: source, target: "/var/cache/apt/archives")] }, self.set)
+        }
+        #expect(try cache("/srv/cacheA") == cache("/srv/cacheB"), "a cache mount's host path is not in the key")
+        #expect(try cache("/srv/cacheA") != depsKey(try profile { $0.mounts = [.init(source: "/srv/cacheA", target: "/var/cache/other")] }, set))
     }
 }
 

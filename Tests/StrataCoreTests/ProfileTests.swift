@@ -65,6 +65,12 @@ let minimalProfile = """
             target = "/mirror"
             readonly = true
 
+            [[mount]]
+            source = "/srv/pool"
+            target = "/pool"
+            readonly = true
+            kind = "cache"
+
             [env]
             LANG = "C.UTF-8"
             DEB_BUILD_OPTIONS = "nocheck"
@@ -81,7 +87,9 @@ let minimalProfile = """
         #expect(profile.mounts == [
             .init(source: "/var/cache/strata/apt", target: "/var/cache/apt/archives", readonly: false),
             .init(source: "/srv/mirror", target: "/mirror", readonly: true),
+            .init(source: "/srv/pool", target: "/pool", readonly: true, kind: .cache),
         ])
+        #expect(profile.mounts.map(\.kind) == [.cache, .input, .cache], "writable defaults to cache, read-only to input")
         #expect(profile.environment == ["LANG": "C.UTF-8", "DEB_BUILD_OPTIONS": "nocheck"])
     }
 
@@ -94,6 +102,8 @@ let minimalProfile = """
         (minimalProfile + "\nnetwork = \"no\"", "build.network must be true or false", 10),
         ("cache_version = \"one\"\n" + minimalProfile, "cache_version must be a whole number", 1),
         (minimalProfile.replacingOccurrences(of: "[deps]\n", with: "[deps]\nformat = \"yaml\"\n"), "deps.format must be", 5),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/b\"\nkind = \"input\"", "kind = \"input\" needs readonly = true", 13),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/b\"\nkind = \"tools\"", "mount.kind must be \"input\" or \"cache\"", 13),
     ])
     func badKeysNameTheFileAndLine(text: String, message: String, line: Int) throws {
         let (result, path) = try load(text)

@@ -62,13 +62,14 @@ import Testing
         let sandbox = try Sandbox()
         let script = sandbox.work + "/shell-input"
         try "command -v greet; ls /build/src; touch /etc/scratch-only; exit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
-        let run = try Sandbox.shell("/bin/sh", ["-c", "\"$0\" --store \"$1\" shell --profile \"$2\" \"$3\" < \"$4\"",
-                                                Sandbox.binary, sandbox.store, sandbox.profile, sandbox.source("hello"), script])
+        let table = sandbox.work + "/shell-mountinfo"
+        let run = try Sandbox.shell("/bin/sh", ["-c", "STRATA_TEST_MOUNTINFO=\"$5\" \"$0\" --store \"$1\" shell --profile \"$2\" \"$3\" < \"$4\"",
+                                                Sandbox.binary, sandbox.store, sandbox.profile, sandbox.source("hello"), script, table])
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stdout.contains("/usr/bin/greet"), "the deps layer is not under the shell: \(run.stdout)")
         #expect(run.stdout.contains("build.sh"), "the source is not at /build/src: \(run.stdout)")
-        #expect(sandbox.entries(sandbox.store + "/builds") == [])
-        #expect(try sandbox.hostMountsUnderStore() == [])
+        try sandbox.expectTornDown(Sandbox.Run(status: run.status, stdout: run.stdout, stderr: run.stderr,
+                                               mountTable: (try? String(contentsOfFile: table, encoding: .utf8)) ?? ""))
         // The shell's writes were thrown away with its scratch layer.
         let layers = sandbox.entries(sandbox.store + "/layers")
         #expect(layers.count == 1)

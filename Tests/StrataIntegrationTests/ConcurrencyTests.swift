@@ -27,8 +27,7 @@ import Testing
         for package in packages {
             #expect(FileManager.default.fileExists(atPath: sandbox.work + "/out-\(package)/\(package)_1.0.pkg"))
         }
-        #expect(sandbox.entries(sandbox.store + "/builds") == [])
-        #expect(try sandbox.hostMountsUnderStore() == [])
+        for run in runs { try sandbox.expectTornDown(run) }
     }
 
     @Test func buildsOfDifferentSetsInstallAtTheSameTime() throws {

@@ -130,7 +130,7 @@ import Testing
         ("cache_version", #"cache_version = 1"#, "cache_version = 2", "cache_version changed (1 → 2)"),
         ("recipe.command", "&& /srv/demo-repo/bin/install", "&& /srv/demo-repo/bin/install --verbose", "recipe changed (install command)"),
         ("recipe.environment", #"LANG = "C.UTF-8""#, "LANG = \"C.UTF-8\"\nTZ = \"UTC\"", "recipe changed (env TZ)"),
-        ("recipe.mounts_added", "[env]", "[[mount]]\nsource = \"/etc\"\ntarget = \"/srv/host-etc\"\nreadonly = true\n\n[env]", "recipe changed (mount added /etc → /srv/host-etc)"),
+        ("recipe.mounts_added", "[env]", "[[mount]]\nsource = \"/etc\"\ntarget = \"/srv/host-etc\"\nreadonly = true\nkind = \"cache\"\n\n[env]", "recipe changed (mount added: cache /srv/host-etc (read-only))"),
     ])
     func aProfileChangeIsReportedAsThatChange(kind: String, original: String, replacement: String, text: String) throws {
         let sandbox = try builtSandbox()

@@ -89,36 +89,43 @@ import Testing
 
     @Test func childrenGoBeforeTheirParents() throws {
         let (sandbox, keys) = try sandboxWithThreeLayers()
-        // A layer built on another one, as update layers will be: a copy of
-        // the newest layer whose manifest names the oldest as its parent.
-        let child = String(repeating: "c", count: 64)
-        try FileManager.default.copyItem(atPath: sandbox.store + "/layers/\(keys[2])", toPath: sandbox.store + "/layers/\(child)")
-        let manifestPath = sandbox.store + "/layers/\(child)/manifest.json"
-        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any])
-        var inputs = try #require(manifest["inputs"] as? [String: Any])
-        inputs["parent"] = keys[0]
-        manifest["inputs"] = inputs
-        manifest["key"] = child
-        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+        // An update layer, and a deps layer built on it.
+        try sandbox.editProfile {
+            $0 + "\n[update]\nrun = \"echo 1 > /etc/distro-version\"\nstate = \"cat /etc/distro-version\"\n"
+        }
+        let update = try sandbox.strata(["--json", "update", sandbox.profile])
+        #expect(update.status == 0, "\(update.stderr)")
+        let parent = try #require(try update.json()["key"] as? String)
+        let built = try sandbox.build("hello")
+        #expect(built.status == 0, "\(built.stderr)")
+        let child = try #require((try built.json()["layers"] as? [[String: Any]])?.last?["key"] as? String)
+        #expect(!keys.contains(child))
         try makeUnused(sandbox, child, days: 10)
+        try makeUnused(sandbox, parent, days: 9)
 
-        let refused = try sandbox.strata(["layers", "rm", keys[0]])
+        let refused = try sandbox.strata(["layers", "rm", parent])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("built on it"))
 
         // The child is the least recently used leaf; its parent becomes a leaf once it is gone.
-        let gc = try sandbox.strata(["--json", "gc", "--keep-last", "2"])
+        let gc = try sandbox.strata(["--json", "gc", "--keep-last", "3"])
         let gone = try removed(gc)
         #expect(gone.count == 2)
-        if let childIndex = gone.firstIndex(of: child), let parentIndex = gone.firstIndex(of: keys[0]) {
+        if let childIndex = gone.firstIndex(of: child), let parentIndex = gone.firstIndex(of: parent) {
             #expect(childIndex < parentIndex)
         } else {
             Issue.record("expected the parent and its child removed, got \(gone)")
         }
 
-        let forced = try sandbox.strata(["--json", "layers", "rm", "--force", keys[1]])
+        #expect(sandbox.entries(sandbox.store + "/layers").sorted() == keys.sorted())
+
+        // Again, and `layers rm --force` on the parent takes the child with it.
+        #expect(try sandbox.strata(["update", sandbox.profile]).status == 0)
+        #expect(try sandbox.build("hello").status == 0)
+        let forced = try sandbox.strata(["--json", "layers", "rm", "--force", parent])
         #expect(forced.status == 0, "\(forced.stderr)")
-        #expect(sandbox.entries(sandbox.store + "/layers") == [keys[2]])
+        #expect(try forced.json()["removed"] as? [String] == [child, parent])
+        #expect(sandbox.entries(sandbox.store + "/layers").sorted() == keys.sorted())
     }
 
     @Test func aProfileGCTableRunsAfterEachBuild() throws {

@@ -64,8 +64,16 @@ import Testing
         try validate(try sandbox.strata(["--json", "image", "import", "copy", sandbox.work + "/base.tar.zst"]), against: "image.schema.json")
         try validate(try sandbox.strata(["--json", "image", "rm", "copy"]), against: "image-rm.schema.json")
 
+        try validate(try sandbox.strata(["--json", "layers", "verify"]), against: "layers-verify.schema.json")
+        // A damaged layer: listed as damaged, verified as damaged, repaired, and its removal reported by gc.
+        try Data("{".utf8).write(to: URL(fileURLWithPath: sandbox.store + "/layers/\(keys[0])/manifest.json"))
+        try validate(try sandbox.strata(["--json", "layers", "list"]), against: "layers-list.schema.json")
+        try validate(try sandbox.strata(["--json", "layers", "verify", keys[0]]), against: "layers-verify.schema.json")
+        try validate(try sandbox.strata(["--json", "gc", "--keep-last", "20", "--dry-run"]), against: "gc.schema.json")
+        try validate(try sandbox.strata(["--json", "layers", "verify", "--repair"]), against: "layers-verify.schema.json")
+
         try validate(try sandbox.strata(["--json", "gc", "--keep-last", "2", "--dry-run"]), against: "gc.schema.json")
-        let oldest = try #require(try list.json()["layers"] as? [[String: Any]]).last { $0["role"] as? String == "deps" }
+        let oldest = try #require(try list.json()["layers"] as? [[String: Any]]).last { $0["role"] as? String == "deps" && $0["key"] as? String != keys[0] }
         try validate(try sandbox.strata(["--json", "layers", "rm", try #require(oldest?["key"] as? String)]), against: "layers-rm.schema.json")
         try validate(try sandbox.strata(["--json", "gc", "--keep-last", "1"]), against: "gc.schema.json")
 

@@ -73,6 +73,7 @@ import Testing
         let strata = try sandbox.start(["build", "--profile", sandbox.profile, "--output", sandbox.work + "/out", sandbox.source("hello")])
         let started = eventually(within: 60) { FileManager.default.fileExists(atPath: sandbox.log + "/started") }
         #expect(started, "the build command never started")
+        let namespace = try #require(Sandbox.mountNamespace(of: strata.processIdentifier))
         kill(strata.processIdentifier, SIGKILL)
         strata.waitUntilExit()
 
@@ -80,7 +81,8 @@ import Testing
         // the PID namespace), and no process keeps a root in the store.
         let gone = eventually(within: 20) { processesRootedIn(sandbox.store).isEmpty }
         #expect(gone, "processes still rooted in the store: \(processesRootedIn(sandbox.store))")
-        #expect(try sandbox.hostMountsUnderStore() == [])
+        #expect(eventually(within: 20) { Sandbox.processes(inMountNamespace: namespace).isEmpty },
+                "strata's mount namespace, and its mounts, outlived it: \(Sandbox.processes(inMountNamespace: namespace))")
         #expect(sandbox.entries(sandbox.store + "/builds").count == 1, "the killed build's directory is left for the next run")
 
         try "#!/bin/sh\nset -eu\ngreet again > again.txt\npkgtool hello 1.0 again.txt\n".write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)

@@ -16,5 +16,7 @@ unsigned int strata_major(dev_t dev);
 unsigned int strata_minor(dev_t dev);
 /// statfs(2)'s f_type of the file system holding path; 0 or -1 with errno.
 int strata_file_system_type(const char *path, long *type);
+/// open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600): an unnamed file in directory.
+int strata_open_tmpfile(const char *directory);
 
 #endif

@@ -6,7 +6,8 @@ struct LayersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layers",
         abstract: "List, inspect, compare, remove, export and import the finished layers of the store.",
-        subcommands: [LayersList.self, LayersInspect.self, LayersDiff.self, LayersRemove.self, LayersExport.self, LayersImport.self]
+        subcommands: [LayersList.self, LayersInspect.self, LayersDiff.self, LayersRemove.self, LayersExport.self, LayersImport.self,
+                      LayersVerify.self]
     )
 }
 
@@ -23,6 +24,8 @@ struct LayerDocument: Encodable {
     let use_count: Int
     let profiles: [String]
     let packages: [String]
+    /// Why a damaged layer cannot be used; absent for a sound one.
+    let damaged: String?
 
     init(_ record: LayerRecord, usage: LayerUsage?) {
         key = record.key.hex
@@ -36,6 +39,23 @@ struct LayerDocument: Encodable {
         use_count = usage?.useCount ?? 0
         profiles = usage?.profiles ?? []
         packages = usage?.packages ?? []
+        damaged = nil
+    }
+
+    /// A damaged layer: only what can still be read of it.
+    init(damaged key: LayerKey, why: String, usage: LayerUsage?) {
+        self.key = key.hex
+        role = "unknown"
+        parent = nil
+        created = ""
+        dependencies = nil
+        size_bytes = usage?.sizeBytes
+        size = usage.map { Quantity.human(bytes: $0.sizeBytes) }
+        last_used = usage?.lastUsed
+        use_count = usage?.useCount ?? 0
+        profiles = usage?.profiles ?? []
+        packages = usage?.packages ?? []
+        damaged = why
     }
 
     var lastUsedText: String {
@@ -53,13 +73,21 @@ struct LayersList: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let layers = LayerStore(store: try global.openStore())
-            let documents = try layers.list().map { LayerDocument($0, usage: layers.usage($0.key)) }
-                .sorted { ($0.last_used ?? .distantPast) > ($1.last_used ?? .distantPast) }
+            let documents = try layers.entries().map { entry in
+                switch entry.condition {
+                case .sound(let record): LayerDocument(record, usage: layers.usage(entry.key))
+                case .damaged(let why): LayerDocument(damaged: entry.key, why: why, usage: layers.usage(entry.key))
+                }
+            }
+            .sorted { ($0.last_used ?? .distantPast) > ($1.last_used ?? .distantPast) }
             struct Document: Encodable { let layers: [LayerDocument]; let total_bytes: UInt64 }
             let total = documents.reduce(0) { $0 + ($1.size_bytes ?? 0) }
             Output(json: global.json).print(Document(layers: documents, total_bytes: total)) {
                 if documents.isEmpty { return "no layers" }
                 var lines = documents.map { layer in
+                    if let damaged = layer.damaged {
+                        return "\(layer.key)  DAMAGED: \(damaged); never used by builds; remove it with 'strata layers verify --repair' or 'strata gc'"
+                    }
                     let size = (layer.size ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
                     let deps = layer.dependencies.map { "\($0) deps" } ?? ""
                     return "\(layer.key)  \(layer.role)  \(size) used \(layer.use_count)x, last \(layer.lastUsedText)  \(deps)  profiles: \(layer.profiles.joined(separator: ",")); packages: \(layer.packages.joined(separator: ","))"
@@ -83,15 +111,24 @@ struct LayersInspect: ParsableCommand {
             let layers = LayerStore(store: try global.openStore())
             let record = try layer.record(in: layers)
             let usage = layers.usage(record.key)
-            struct Document: Encodable { let key: LayerKey; let created: String; let inputs: InputManifest; let usage: LayerUsage? }
-            Output(json: global.json).print(Document(key: record.key, created: record.created, inputs: record.inputs, usage: usage)) {
+            struct Document: Encodable {
+                let key: LayerKey
+                let created: String
+                let inputs: InputManifest
+                let content: LayerContent?
+                let usage: LayerUsage?
+            }
+            let document = Document(key: record.key, created: record.created, inputs: record.inputs, content: record.content, usage: usage)
+            Output(json: global.json).print(document) {
                 let summary = LayerDocument(record, usage: usage)
                 var lines = ["layer \(record.key.hex)", "  role     \(record.inputs.role.rawValue)",
                              "  parent   \(record.inputs.parent ?? "-")", "  created  \(record.created)",
                              "  size     \(summary.size ?? "?")", "  used     \(summary.use_count) time(s), last \(summary.lastUsedText)",
                              "  profiles \(summary.profiles.joined(separator: ", "))",
                              "  packages \(summary.packages.joined(separator: ", "))",
-                             "  arch     \(record.inputs.arch), cache_version \(record.inputs.cacheVersion)"]
+                             "  arch     \(record.inputs.arch), cache_version \(record.inputs.cacheVersion)",
+                             "  content  " + (record.content.map { "\($0.files) entries, \(Quantity.human(bytes: $0.bytes)), \($0.digest)" } ?? "not recorded (committed by an older strata)")]
+                for mount in record.inputs.recipe?.mounts ?? [] { lines.append("  mount    \(mount)") }
                 if let recipe = record.inputs.recipe { lines.append("  install  \(recipe.command)") }
                 let dependencies = record.inputs.dependencies ?? []
                 if !dependencies.isEmpty { lines.append("  dependencies (\(dependencies.count)):") }
@@ -119,8 +156,7 @@ struct LayersRemove: ParsableCommand {
         try global.handlingErrors {
             try Host.prepareForMounts()
             let layers = LayerStore(store: try global.openStore())
-            let record = try layer.record(in: layers)
-            let removed = try layers.removeRefusingInUse(record.key, withChildren: force)
+            let removed = try layers.removeRefusingInUse(try layer.existing(in: layers), withChildren: force)
             struct Document: Encodable { let removed: [LayerKey]; let freed_bytes: UInt64 }
             Output(json: global.json).print(Document(removed: removed.keys, freed_bytes: removed.bytes)) {
                 removed.keys.map { "removed layer \($0.hex)" }.joined(separator: "\n")

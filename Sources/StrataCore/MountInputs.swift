@@ -1,0 +1,58 @@
+import StrataOS
+
+/// A profile's `[[mount]]` entries as the recipes of its layers see them:
+/// each `input` mount with the digest of its content, each `cache` mount by
+/// its target alone. Computed once per build, before any key.
+public struct MountInputs: Sendable {
+    /// What goes into every recipe that runs with the mounts, in profile order.
+    public let recipe: [InputManifest.MountInput]
+    /// For each input mount's target: every entry's relative path and the
+    /// digest of that entry, so that a miss can name the paths that changed.
+    /// Kept beside a layer (`mounts.json`), never part of its key.
+    public let entries: [String: [String: String]]
+
+    public init(recipe: [InputManifest.MountInput], entries: [String: [String: String]]) {
+        self.recipe = recipe
+        self.entries = entries
+    }
+
+    /// Digests the content of every input mount of `profile` (paths, types,
+    /// modes, owners, bytes, link targets; not times).
+    public static func digest(_ profile: Profile) throws(StrataError) -> MountInputs {
+        var recipe: [InputManifest.MountInput] = []
+        var entries: [String: [String: String]] = [:]
+        for mount in profile.mounts {
+            guard mount.kind == .input else {
+                recipe.append(.init(target: mount.target, readonly: mount.readonly, kind: .cache, digest: nil))
+                continue
+            }
+            guard (try? FileStatus.ifExists(mount.source)) != nil else {
+                throw .input("\(profile.path): [[mount]] source \(mount.source) (target \(mount.target)) does not exist; create it or remove the mount")
+            }
+            let summary = try during("digest the content of input mount \(mount.source)") {
+                try TreeDigest.summary(of: mount.source, entries: true)
+            }
+            recipe.append(.init(target: mount.target, readonly: mount.readonly, kind: .input, digest: "sha256:" + summary.digest))
+            entries[mount.target] = summary.entries ?? [:]
+        }
+        return MountInputs(recipe: recipe, entries: entries)
+    }
+
+    /// The paths of one input mount that differ between two digests of it:
+    /// "changed install-exact", "added lib/new.sh", "removed old".
+    static func changedPaths(from old: [String: String], to new: [String: String]) -> [String] {
+        var changes: [String] = []
+        for path in Set(old.keys).union(new.keys).sorted() {
+            switch (old[path], new[path]) {
+            case (nil, .some): changes.append("added \(path)")
+            case (.some, nil): changes.append("removed \(path)")
+            case (.some(let before), .some(let after)) where before != after:
+                // A directory's record changes when its own mode or owner does;
+                // its children are listed on their own.
+                changes.append("changed \(path)")
+            default: break
+            }
+        }
+        return changes
+    }
+}
