@@ -107,11 +107,15 @@ public struct GarbageCollector {
                 continue
             }
             // Still damaged under the lock? A build may have replaced it meanwhile.
-            guard case .damaged = layers.condition(key) else { continue }
+            guard case .damaged = layers.condition(key) else {
+                lock.unlock()
+                continue
+            }
             let size = (try? DiskUsage.bytes(of: layers.directory(key))) ?? 0
+            let lastUsed = layers.usage(key)?.lastUsed ?? now
             if !dryRun { try layers.remove(key) }
             lock.unlock()
-            report.removed.append(.init(key: key, sizeBytes: size, lastUsed: layers.usage(key)?.lastUsed ?? now, damaged: why))
+            report.removed.append(.init(key: key, sizeBytes: size, lastUsed: lastUsed, damaged: why))
             report.freedBytes += size
         }
 
@@ -136,6 +140,12 @@ public struct GarbageCollector {
             guard try during("lock layer \(victim.key.short)", { try lock.tryLock(.exclusive) }) else {
                 busy.insert(victim.key)
                 report.inUse.append(victim.key)
+                continue
+            }
+            // Another gc or a `layers rm` may have removed it since the listing.
+            guard layers.condition(victim.key) != nil else {
+                lock.unlock()
+                remaining[victim.key] = nil
                 continue
             }
             if !dryRun { try layers.remove(victim.key) }

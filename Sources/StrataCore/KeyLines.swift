@@ -36,8 +36,8 @@ struct KeyLines {
                 table = name
                 index = nil
                 header = name
-            } else if let equals = trimmed.firstIndex(of: "="), !trimmed.hasPrefix("#") {
-                key = String(trimmed[..<equals]).trimmingQuotesAndSpaces()
+            } else if !trimmed.hasPrefix("#"), let name = Self.keyName(trimmed) {
+                key = name
             }
             result.append(Line(number: offset + 1, table: table, index: index, key: key, header: header))
         }
@@ -49,8 +49,25 @@ struct KeyLines {
             ?? lines.first { $0.key == key }?.number
     }
 
+    /// The last line that holds anything, where a missing table would go.
+    var lastLine: Int {
+        lines.last { $0.key != nil || $0.header != nil }?.number ?? 1
+    }
+
     func line(ofTable table: String, index: Int? = nil) -> Int? {
         lines.first { $0.header == table && (index == nil || $0.index == index) }?.number
+    }
+
+    /// The key assigned on a line: bare (`name = …`) or quoted (`"A=B" = …`,
+    /// whose quotes may hold an `=`).
+    private static func keyName(_ line: Substring) -> String? {
+        if let quote = line.first, quote == "\"" || quote == "'" {
+            let rest = line.dropFirst()
+            guard let close = rest.firstIndex(of: quote) else { return nil }
+            return String(rest[..<close])
+        }
+        guard let equals = line.firstIndex(of: "=") else { return nil }
+        return String(line[..<equals]).trimmingQuotesAndSpaces()
     }
 
     private static func headerName(_ rest: Substring) -> String {

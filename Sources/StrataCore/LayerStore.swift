@@ -256,6 +256,10 @@ extension LayerStore {
         guard try during("lock layer \(key.short)", { try lock.tryLock(.exclusive) }) else {
             throw .input("layer \(key.short) is in use (\(LockHolders.describe(lock.holders()))); remove it when those builds are done")
         }
+        guard condition(key) != nil else {
+            lock.unlock()
+            throw .input("no layer with key '\(key.hex)': it was removed meanwhile (by gc or another layers rm)")
+        }
         bytes += try remove(key)
         lock.unlock()
         return (removed + [key], bytes)

@@ -38,6 +38,9 @@ public struct ProfileLoader: Sendable {
         do { bytes = try FileTree.readFile(path) } catch {
             throw .input("cannot read profile \(path): \(error.errno.description); check the path and that it is a readable file")
         }
+        if let (line, column) = ProfileRules.invalidUTF8(bytes) {
+            throw .input("\(path):\(line):\(column): this byte is not valid UTF-8; a profile (TOML) must be UTF-8 text: re-save it as UTF-8")
+        }
         return try ProfileParser(text: String(decoding: bytes, as: UTF8.self), path: path, name: name).parse()
     }
 }

@@ -18,19 +18,31 @@ struct ProfileParser {
     private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env", "gc"]
 
     func parse() throws(StrataError) -> Profile {
+        // The TOML library hands strings over as C strings, which end at a
+        // NUL: an escaped NUL would silently cut a value short. Refuse it here.
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lowered = line.lowercased()
+            if lowered.contains("\\u0000") || lowered.contains("\\u00000000") {
+                throw located("a string contains an escaped NUL character (\\u0000), which no command, path or variable can hold; remove it", offset + 1)
+            }
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw .input("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
         } catch {
-            throw .input("\(path): \(error)")
+            throw located("\(error)", nil)
         }
         let lines = KeyLines(text: text)
         for key in table.keys where !Self.topLevel.contains(key) {
             throw unknown(key, in: nil, lines.line(ofKey: key, in: nil) ?? lines.line(ofTable: key))
         }
         let arch = try string(table, "arch", in: nil, lines) ?? Self.hostArchitecture()
+        if table["arch"] != nil, !ProfileRules.architectures.contains(arch) {
+            throw located("arch '\(arch)' is not an architecture name strata knows; write one such as x86_64, aarch64, riscv64 or amd64, or leave arch out for the host's (\(Self.hostArchitecture()))",
+                          lines.line(ofKey: "arch", in: nil))
+        }
         let cacheVersion = try int(table, "cache_version", in: nil, lines) ?? 0
 
         let baseTable = try requiredSection(table, "base", lines)
@@ -65,18 +77,18 @@ struct ProfileParser {
 
         let buildTable = try requiredSection(table, "build", lines)
         var build = Profile.Build(run: try requiredString(buildTable, "run", in: "build", lines))
-        if let workdir = try absolutePath(buildTable, "workdir", in: "build", lines) { build.workdir = workdir }
+        if let workdir = try pathInRoot(buildTable, "workdir", in: "build", lines, allowSource: true) { build.workdir = workdir }
         build.user = try string(buildTable, "user", in: "build", lines)
-        if let user = build.user, user.isEmpty || user.contains(":") || user.contains("/") || user.contains(" ") {
-            throw located("build.user '\(user)' is not a valid user name", lines.line(ofKey: "user", in: "build"))
+        if let user = build.user, let problem = ProfileRules.userNameProblem(user) {
+            throw located("build.user '\(ProfileRules.escaped(user))' \(problem) (the portable user name rule)", lines.line(ofKey: "user", in: "build"))
         }
         build.network = try bool(buildTable, "network", in: "build", lines) ?? false
-        if let output = try absolutePath(buildTable, "output", in: "build", lines) { build.output = output }
+        if let output = try pathInRoot(buildTable, "output", in: "build", lines) { build.output = output }
 
         var mounts: [Profile.BindMount] = []
         if let value = table["mount"] {
             guard let array = value.array else {
-                throw located("mount must be an array of tables: write each as [[mount]]", lines.line(ofTable: "mount"))
+                throw located("mount must be an array of tables: write each as [[mount]]", lines.line(ofTable: "mount") ?? lines.line(ofKey: "mount", in: nil))
             }
             for (index, element) in array.enumerated() {
                 guard let entry = element.table else {
@@ -86,9 +98,17 @@ struct ProfileParser {
                 try checkKeys(entry, allowed: Self.sections["mount"] ?? [], in: context, index: index, lines)
                 let source = try requiredString(entry, "source", in: context, lines, index: index)
                 let target = try requiredString(entry, "target", in: context, lines, index: index)
-                guard source.hasPrefix("/"), target.hasPrefix("/") else {
-                    throw located("[[mount]] #\(index + 1): source and target must be absolute paths",
+                guard source.hasPrefix("/") else {
+                    throw located("[[mount]] #\(index + 1): source must be an absolute path",
                                   lines.line(ofKey: "source", in: context, index: index))
+                }
+                if let problem = ProfileRules.pathProblem(target) {
+                    throw located("[[mount]] #\(index + 1): target '\(target)' \(problem)",
+                                  lines.line(ofKey: "target", in: context, index: index))
+                }
+                if mounts.contains(where: { $0.target == target }) {
+                    throw located("[[mount]] #\(index + 1): target \(target) is mounted twice; keep one entry",
+                                  lines.line(ofKey: "target", in: context, index: index))
                 }
                 let readonly = try bool(entry, "readonly", in: context, lines, index: index) ?? false
                 var kind: Profile.MountKind?
@@ -110,17 +130,30 @@ struct ProfileParser {
         var environment: [String: String] = [:]
         if let value = table["env"] {
             guard let envTable = value.table else {
-                throw located("env must be a table: [env] with NAME = \"value\" lines", lines.line(ofKey: "env", in: nil))
+                throw located("env must be a table: [env] with NAME = \"value\" lines", lines.line(ofKey: "env", in: nil) ?? lines.line(ofTable: "env"))
             }
+            var total = 0
             for key in envTable.keys {
-                guard let string = envTable[key]?.string else {
-                    throw located("env.\(key) must be a string", lines.line(ofKey: key, in: "env"))
+                if let problem = ProfileRules.variableNameProblem(key) {
+                    throw located("env key '\(ProfileRules.escaped(key))' \(problem)", lines.line(ofKey: key, in: "env"))
                 }
-                guard !key.isEmpty, !key.contains("=") else {
-                    throw located("env key '\(key)' is not a valid variable name", lines.line(ofKey: key, in: "env"))
+                guard let string = try string(envTable, key, in: "env", lines) else { continue }
+                let size = string.utf8.count
+                guard size <= ProfileRules.maximumValueBytes else {
+                    throw located("env.\(key) is \(size) bytes; a value may be at most \(ProfileRules.maximumValueBytes / 1024) KiB (pass large data in a file through a [[mount]])",
+                                  lines.line(ofKey: key, in: "env"))
+                }
+                total += key.utf8.count + size + 2
+                guard total <= ProfileRules.maximumEnvironmentBytes else {
+                    throw located("[env] holds more than \(ProfileRules.maximumEnvironmentBytes / 1024) KiB in all (at env.\(key)); pass large data in a file through a [[mount]]",
+                                  lines.line(ofKey: key, in: "env"))
                 }
                 environment[key] = string
             }
+        }
+        if let inside = mounts.first(where: { build.output == $0.target || build.output.hasPrefix($0.target + "/") }) {
+            throw located("build.output \(build.output) is \(build.output == inside.target ? "" : "inside ")the [[mount]] at \(inside.target), a host directory; the output must be a directory of the root itself",
+                          lines.line(ofKey: "output", in: "build") ?? lines.line(ofTable: "build"))
         }
 
         var profile = Profile(name: name, path: path, arch: arch, cacheVersion: cacheVersion, base: base,
@@ -152,17 +185,17 @@ struct ProfileParser {
     // MARK: - Typed access with located errors
 
     private func requiredSection(_ table: TOMLTable, _ key: String, _ lines: KeyLines) throws(StrataError) -> TOMLTable {
-        guard let sub = try section(table, key, lines, required: true) else { throw located("missing [\(key)] table", nil) }
+        guard let sub = try section(table, key, lines, required: true) else { throw located("missing [\(key)] table; add it", lines.lastLine) }
         return sub
     }
 
     private func section(_ table: TOMLTable, _ key: String, _ lines: KeyLines, required: Bool) throws(StrataError) -> TOMLTable? {
         guard let value = table[key] else {
-            if required { throw located("missing [\(key)] table", nil) }
+            if required { throw located("missing [\(key)] table; add it (see Docs/profiles.md)", lines.lastLine) }
             return nil
         }
         guard let sub = value.table else {
-            throw located("\(key) must be a table: write it as [\(key)]", lines.line(ofKey: key, in: nil))
+            throw located("\(key) must be a table: write it as [\(key)]", lines.line(ofKey: key, in: nil) ?? lines.line(ofTable: key))
         }
         try checkKeys(sub, allowed: Self.sections[key] ?? [], in: key, index: nil, lines)
         return sub
@@ -180,14 +213,20 @@ struct ProfileParser {
         return located("unknown key '\(full)' (a typo?); allowed here: \(allowed)", line)
     }
 
+    /// An error at a line of the profile; when the exact line is not known
+    /// (a key the line finder cannot place), the last line that holds anything.
     private func located(_ message: String, _ line: Int?) -> StrataError {
-        .input("\(path)\(line.map { ":\($0)" } ?? ""): \(message)")
+        .input("\(path):\(line ?? KeyLines(text: text).lastLine): \(message)")
     }
 
     private func string(_ table: TOMLTable, _ key: String, in context: String?, _ lines: KeyLines, index: Int? = nil) throws(StrataError) -> String? {
         guard let value = table[key] else { return nil }
         guard let string = value.string else {
             throw located("\(qualified(key, context)) must be a string", lines.line(ofKey: key, in: context, index: index))
+        }
+        guard !string.utf8.contains(0) else {
+            throw located("\(qualified(key, context)) contains a NUL character (\\u0000), which no command, path or variable can hold; remove it",
+                          lines.line(ofKey: key, in: context, index: index))
         }
         return string
     }
@@ -200,11 +239,11 @@ struct ProfileParser {
         return string
     }
 
-    private func absolutePath(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines) throws(StrataError) -> String? {
+    /// A path inside the root (`workdir`, `output`): see `ProfileRules.pathProblem`.
+    private func pathInRoot(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines, allowSource: Bool = false) throws(StrataError) -> String? {
         guard let path = try string(table, key, in: context, lines) else { return nil }
-        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-            throw located("\(context).\(key) must be an absolute path inside the root without '..'",
-                          lines.line(ofKey: key, in: context))
+        if let problem = ProfileRules.pathProblem(path, allowSource: allowSource) {
+            throw located("\(context).\(key) '\(path)' \(problem)", lines.line(ofKey: key, in: context))
         }
         return path
     }

@@ -104,6 +104,28 @@ let minimalProfile = """
         (minimalProfile.replacingOccurrences(of: "[deps]\n", with: "[deps]\nformat = \"yaml\"\n"), "deps.format must be", 5),
         (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/b\"\nkind = \"input\"", "kind = \"input\" needs readonly = true", 13),
         (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/b\"\nkind = \"tools\"", "mount.kind must be \"input\" or \"cache\"", 13),
+        // Paths inside the root, user names, arch, [env]: refused when the profile is read.
+        (minimalProfile + "\noutput = \"/\"", "build.output '/' must not be / (the whole root)", 10),
+        (minimalProfile + "\noutput = \"/proc\"", "must not be at or under /proc", 10),
+        (minimalProfile + "\noutput = \"/build/src/out\"", "must not be at or under /build/src", 10),
+        (minimalProfile + "\nworkdir = \"/build/src/../x\"", "must not contain '..'", 10),
+        (minimalProfile + "\nworkdir = \"/build//src/\"", "must be normalised", 10),
+        (minimalProfile + "\nuser = \"build\\nx\"", "build.user 'build\\nx' may hold only", 10),
+        (minimalProfile + "\nuser = \"\(String(repeating: "b", count: 33))\"", "must be at most 32 characters", 10),
+        (minimalProfile + "\nuser = \"Build\"", "must start with a lowercase letter", 10),
+        ("arch = \"\"\n" + minimalProfile, "arch '' is not an architecture name", 1),
+        ("arch = \"pdp11\"\n" + minimalProfile, "arch 'pdp11' is not an architecture name", 1),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/\"", "target '/' must not be / (the whole root)", 12),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/a/../etc\"", "must not contain '..'", 12),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/dev/sda\"", "must not be at or under /dev", 12),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/build/src\"", "must not be at or under /build/src", 12),
+        (minimalProfile + "\n[[mount]]\nsource = \"/a\"\ntarget = \"/b\"\n[[mount]]\nsource = \"/c\"\ntarget = \"/b\"", "target /b is mounted twice", 15),
+        (minimalProfile + "\noutput = \"/srv/c/out\"\n[[mount]]\nsource = \"/a\"\ntarget = \"/srv/c\"", "is inside the [[mount]] at /srv/c", 10),
+        (minimalProfile + "\n[env]\n\"A=B\" = \"x\"", "is not a valid variable name", 11),
+        (minimalProfile + "\n[env]\n1A = \"x\"", "is not a valid variable name", 11),
+        (minimalProfile + "\n[env]\nA = \"x\\u0000y\"", "NUL", 11),
+        (minimalProfile + "\n[env]\nA = \"\(String(repeating: "v", count: 40_000))\"", "a value may be at most 32 KiB", 11),
+        ("[base]\nimage = \"x\"\n[build]\nrun = \"make\"\n", "missing [deps] table", 4),
     ])
     func badKeysNameTheFileAndLine(text: String, message: String, line: Int) throws {
         let (result, path) = try load(text)
@@ -114,6 +136,20 @@ let minimalProfile = """
         #expect(error.exitCode == 2)
         #expect(error.message.contains(message), "\(error.message)")
         #expect(error.message.hasPrefix("\(path):\(line): "), "\(error.message)")
+    }
+
+    @Test func aProfileThatIsNotUTF8NamesTheLineAndColumn() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/latin1.toml"
+        try Data(Array(minimalProfile.utf8) + Array("\n# caf".utf8) + [0xe9] + Array("\n".utf8)).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StrataError.self) { try ProfileLoader(searchPath: []).load(path) }
+        do {
+            _ = try ProfileLoader(searchPath: []).load(path)
+        } catch {
+            #expect(error.exitCode == 2)
+            #expect(error.message.hasPrefix("\(path):10:6: "), "\(error.message)")
+            #expect(error.message.contains("UTF-8"))
+        }
     }
 
     @Test func malformedTOMLNamesTheLine() throws {

@@ -6,7 +6,7 @@ import Testing
 /// (A remover unlinks the lock file of the layer it removed; a build that
 /// had opened the old file must notice and lock the new one.)
 @Suite struct LockRaceTests {
-    static let files = Int(ProcessInfo.processInfo.environment["STRATA_RACE_FILES"] ?? "") ?? 1000
+    static let files = Int(ProcessInfo.processInfo.environment["STRATA_RACE_FILES"] ?? "") ?? 3000
     static let rounds = Int(ProcessInfo.processInfo.environment["STRATA_RACE_ROUNDS"] ?? "") ?? 100
 
     @Test func aLayerInUseStaysWholeWhileGCAndRemoveRace() throws {
