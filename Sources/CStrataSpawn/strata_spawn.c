@@ -15,8 +15,10 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 
 /// Reports the failed step to the waiting caller and ends this process.
@@ -78,14 +80,61 @@ static int move_fd(int from, int to) {
     return dup2(from, to) < 0 ? -1 : 0;
 }
 
-/// The command itself: drops privileges, wires stdio, execs.
+/// The capabilities a command running as root inside the root keeps: what
+/// package managers need to install files and switch users (the set container
+/// runtimes give by default). Not CAP_SYS_ADMIN (no mounts, no pivot back out),
+/// CAP_DAC_READ_SEARCH (no open_by_handle_at into the host's file systems),
+/// CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_PTRACE, CAP_SYS_TIME, CAP_SYS_BOOT...
+static int kept_capability(int cap) {
+    switch (cap) {
+    case CAP_CHOWN: case CAP_DAC_OVERRIDE: case CAP_FOWNER: case CAP_FSETID: case CAP_KILL:
+    case CAP_SETGID: case CAP_SETUID: case CAP_SETPCAP: case CAP_NET_BIND_SERVICE: case CAP_NET_RAW:
+    case CAP_SYS_CHROOT: case CAP_MKNOD: case CAP_AUDIT_WRITE: case CAP_SETFCAP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/// Drops from the bounding set every capability a root command does not
+/// keep (all of them for a command that drops to the build user, so that no
+/// file capability can give one back), clears the ambient set, and limits
+/// the permitted, effective and inheritable sets of a root command to the
+/// kept ones.
+static int limit_capabilities(int unprivileged) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (!unprivileged && kept_capability(cap)) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL) break;  // past the kernel's last capability
+            return -1;
+        }
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    if (unprivileged) return 0;  // setuid to the build user clears the rest
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    for (int cap = 0; cap < 64; cap++) {
+        if (!kept_capability(cap)) continue;
+        data[cap / 32].effective |= 1u << (cap % 32);
+        data[cap / 32].permitted |= 1u << (cap % 32);
+        data[cap / 32].inheritable |= 1u << (cap % 32);
+    }
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+/// The command itself: limits capabilities, drops to the build user, sets
+/// no_new_privs (so that no setuid binary or file capability in the root
+/// raises it again), wires stdio, execs.
 static void run_command(const strata_spawn_request *request, int report_fd) {
     reset_signals();
+    if (limit_capabilities(request->change_ids) != 0) fail(report_fd, STRATA_STEP_CAPABILITIES);
     if (request->change_ids) {
         if (setgroups(0, NULL) != 0 || setgid(request->gid) != 0 || setuid(request->uid) != 0) {
             fail(report_fd, STRATA_STEP_DROP_PRIVILEGES);
         }
     }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(report_fd, STRATA_STEP_NO_NEW_PRIVS);
     if (move_fd(request->stdin_fd, 0) != 0 || move_fd(request->stdout_fd, 1) != 0
         || move_fd(request->stderr_fd, 2) != 0) {
         fail(report_fd, STRATA_STEP_STDIO);
@@ -95,6 +144,20 @@ static void run_command(const strata_spawn_request *request, int report_fd) {
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     execve(request->argv[0], (char *const *)request->argv, (char *const *)request->envp);
     fail(report_fd, STRATA_STEP_EXEC);
+}
+
+/// Makes `root` the root of this mount namespace: bound onto itself (a
+/// mount point, as pivot_root needs), pivoted into, and the old root
+/// detached, so that no path, descriptor trick or chroot("..") leads back
+/// to the host's file system. The namespace's mounts are private first, so
+/// that nothing done here reaches strata's.
+static int enter_root(const char *root) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -1;
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) return -1;
+    if (chdir(root) != 0) return -1;
+    if (syscall(SYS_pivot_root, ".", ".") != 0) return -1;
+    if (umount2(".", MNT_DETACH) != 0) return -1;
+    return chdir("/");
 }
 
 /// pid 1 of the new PID namespace: prepares the root, starts the command,
@@ -113,7 +176,7 @@ static void run_init(const strata_spawn_request *request, int report_fd) {
     if (request->hostname != NULL && sethostname(request->hostname, strlen(request->hostname)) != 0) {
         fail(report_fd, STRATA_STEP_HOSTNAME);
     }
-    if (request->root != NULL && chroot(request->root) != 0) fail(report_fd, STRATA_STEP_CHROOT);
+    if (request->root != NULL && enter_root(request->root) != 0) fail(report_fd, STRATA_STEP_PIVOT_ROOT);
     if (chdir(request->workdir != NULL ? request->workdir : "/") != 0) fail(report_fd, STRATA_STEP_CHDIR);
 
     pid_t command = fork();

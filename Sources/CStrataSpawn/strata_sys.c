@@ -5,8 +5,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 int strata_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
@@ -30,3 +33,24 @@ int strata_file_system_type(const char *path, long *type) {
 }
 
 int strata_open_tmpfile(const char *directory) { return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); }
+
+int strata_bind_onto(const char *source, int target_fd, int read_only) {
+    int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (tree < 0) return -1;
+    if (read_only) {
+        struct mount_attr attributes;
+        memset(&attributes, 0, sizeof attributes);
+        attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attributes, sizeof attributes) != 0) {
+            int saved = errno;
+            close(tree);
+            errno = saved;
+            return -1;
+        }
+    }
+    int result = move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return result;
+}

@@ -23,12 +23,17 @@ public final class BuildRoot {
     }
 
     /// /dev, /dev/pts, /dev/shm, /tmp, the proc and sys mount points, and the
-    /// host's resolv.conf when the root has one and the network is on.
+    /// host's resolv.conf when the root has one and the network is on. Every
+    /// path is resolved inside the root (`RootPath`): a link a layer planted
+    /// at any of them leads somewhere inside the root, never outside.
     public func mountSystem(network: Bool) throws(StrataError) {
         try during("prepare the system mounts in \(path)") {
-            for directory in ["/proc", "/sys", "/tmp"] { try FileTree.makeDirectories(inside: path, path: directory) }
-            let dev = try FileTree.makeDirectories(inside: path, path: "/dev")
-            try stack.push(.deviceTmpfs(at: dev))
+            for directory in ["/proc", "/sys"] { _ = try resolve(directory, create: .directory) }
+            let tmp = try resolve("/tmp", create: .directory)
+            let devPath = try resolve("/dev", create: .directory)
+            try stack.push(.deviceTmpfs(at: devPath.host), onto: devPath)
+            // A fresh tmpfs: nothing in it can be a link.
+            let dev = devPath.host
             let nodes: [(String, UInt32, UInt32)] = [
                 ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
             ]
@@ -38,18 +43,38 @@ public final class BuildRoot {
             let links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")]
             for (name, target) in links { try FileTree.makeSymlink(dev + "/" + name, pointingTo: target) }
-            for sub in ["pts", "shm"] where mkdir(dev + "/" + sub, 0o755) != 0 {
-                throw SystemError("create directory", path: dev + "/" + sub)
-            }
+            for sub in ["pts", "shm"] { try FileTree.makeDirectory(dev + "/" + sub) }
             try stack.push(.devpts(at: dev + "/pts"))
             try stack.push(.tmpfs(at: dev + "/shm"))
-            try stack.push(.tmpfs(at: host("/tmp")))
-            if network, let resolv = try FileTree.resolveInside(root: path, path: "/etc/resolv.conf"),
-               try FileStatus(path: resolv).kind == .regular,
-               (try? FileStatus.ifExists("/etc/resolv.conf")) != nil {
-                try stack.push(.bind("/etc/resolv.conf", to: resolv, readOnly: true))
+            try stack.push(.tmpfs(at: tmp.host), onto: tmp)
+            if network, try FileStatus.ifExists("/etc/resolv.conf") != nil, try rootHasEntry("/etc", "resolv.conf") {
+                // The root's resolv.conf is often a link into /run (systemd-resolved
+                // images): bind onto what it leads to inside the root, made when
+                // missing and removed again at teardown.
+                let resolv = try resolve("/etc/resolv.conf", create: .file)
+                guard try resolv.status().kind == .regular else {
+                    throw SystemError("expected a regular file for /etc/resolv.conf", path: resolv.host, errno: EISDIR)
+                }
+                try stack.pushBind("/etc/resolv.conf", onto: resolv, readOnly: true)
             }
         }
+    }
+
+    /// `path` inside this root (see `RootPath`); what it had to create is
+    /// removed again at teardown.
+    private func resolve(_ path: String, create: RootPath.Creation) throws(SystemError) -> RootPath {
+        guard let resolved = try RootPath.resolve(path, in: self.path, create: create) else {
+            throw SystemError("resolve", path: self.path + path, errno: ENOENT)
+        }
+        madeMountPoints += resolved.created
+        return resolved
+    }
+
+    /// True when `directory` inside the root has an entry `name` (of any
+    /// kind, a dangling link too).
+    private func rootHasEntry(_ directory: String, _ name: String) throws(SystemError) -> Bool {
+        guard let parent = try RootPath.resolve(directory, in: path) else { return false }
+        return try parent.hasEntry(name)
     }
 
     /// The profile's [[mount]] entries.
@@ -62,23 +87,17 @@ public final class BuildRoot {
         }
     }
 
-    /// Binds a host path at an absolute path inside the root, creating the mount point.
+    /// Binds a host path at an absolute path inside the root, creating the
+    /// mount point (a directory, or an empty file for a file) when missing.
+    /// A link at the target, or on the way to it, is followed inside the root.
     func bind(_ source: String, at target: String, readOnly: Bool, isDirectory: Bool = true) throws(StrataError) {
         try during("bind \(source) at \(target) in \(path)") {
-            let mountPoint: String
-            let record = { (made: String) in self.madeMountPoints.append(made) }
-            if isDirectory {
-                mountPoint = try FileTree.makeDirectories(inside: path, path: target, created: record)
-            } else {
-                let parent = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
-                mountPoint = try FileTree.makeDirectories(inside: path, path: parent, created: record)
-                    + "/" + (target.split(separator: "/").last.map(String.init) ?? "")
-                if try FileStatus.ifExists(mountPoint) == nil {
-                    try FileTree.makeEmptyFile(mountPoint)
-                    record(mountPoint)
-                }
+            let mountPoint = try resolve(target, create: isDirectory ? .directory : .file)
+            let kind = try mountPoint.status().kind
+            if isDirectory != (kind == .directory) {
+                throw SystemError("\(target) resolves to a \(kind.rawValue) in the root, but \(source) is \(isDirectory ? "a directory" : "not a directory"); bind", path: mountPoint.host, errno: isDirectory ? ENOTDIR : EISDIR)
             }
-            try stack.push(.bind(source, to: mountPoint, readOnly: readOnly))
+            try stack.pushBind(source, onto: mountPoint, readOnly: readOnly)
         }
     }
 

@@ -64,14 +64,22 @@ extension BuildSession {
         try root.bind(profile.mounts, profile: profile.path)
         let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
         try during("copy the source into \(root.path)/build/src") {
-            let build = try FileTree.makeDirectories(inside: root.path, path: "/build")
+            // Resolved inside the root (a link at /build, the output or the
+            // workdir leads somewhere in the root), made when missing.
+            let inRoot = { (path: String) throws(SystemError) -> String in
+                guard let resolved = try RootPath.resolve(path, in: root.path, create: .directory) else {
+                    throw SystemError("resolve", path: root.path + path, errno: ENOENT)
+                }
+                return resolved.host
+            }
+            let build = try inRoot("/build")
             if let user { try FileTree.changeOwner(build, to: user.identity) }
-            if let existing = try FileTree.resolveInside(root: root.path, path: "/build/src") {
-                try FileTree.remove(existing)
+            if let existing = try RootPath.resolve("/build/src", in: root.path) {
+                try FileTree.remove(existing.host)
             }
             try FileTree.copy(from: source, to: build + "/src", owner: user?.identity)
             for directory in [profile.build.output, profile.build.workdir] {
-                let path = try FileTree.makeDirectories(inside: root.path, path: directory)
+                let path = try inRoot(directory)
                 if let user { try FileTree.changeOwner(path, to: user.identity) }
             }
         }
@@ -86,7 +94,11 @@ extension BuildSession {
     /// owned by the output directory's owner. Returns the entry names.
     private func collectArtifacts(from root: BuildRoot, to output: String) throws(StrataError) -> [String] {
         try during("copy the artifacts from \(profile.build.output) to \(output)") {
-            guard let produced = try FileTree.resolveInside(root: root.path, path: profile.build.output) else { return [] }
+            // Resolved inside the root: a link the build made at the output
+            // (or on the way to it) leads somewhere in the root, never outside.
+            guard let resolved = try RootPath.resolve(profile.build.output, in: root.path),
+                  try resolved.status().kind == .directory else { return [] }
+            let produced = resolved.host
             try FileTree.makeDirectories(inside: "", path: output)
             let owner = try FileStatus(path: output)
             let identity = IsolatedCommand.Identity(uid: owner.uid, gid: owner.gid)

@@ -2,7 +2,8 @@ import CStrataSpawn
 import Glibc
 
 /// A command to run in its own mount, PID, UTS and IPC namespaces (and
-/// network namespace, unless networking is allowed), chrooted into `root`.
+/// network namespace, unless networking is allowed), with `root` as its root
+/// (pivot_root, the old root detached), limited capabilities and no_new_privs.
 /// Ending its PID namespace's init ends every process it made.
 public struct IsolatedCommand: Sendable {
     public struct Identity: Sendable, Hashable {
@@ -11,7 +12,7 @@ public struct IsolatedCommand: Sendable {
         public init(uid: UInt32, gid: UInt32) { self.uid = uid; self.gid = gid }
     }
 
-    /// Host path of the root to chroot into.
+    /// Host path of the root to enter.
     public var root: String
     /// Working directory inside the root.
     public var workingDirectory: String
@@ -44,7 +45,11 @@ public struct IsolatedCommand: Sendable {
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let argv = CStringArray(arguments)
         let envp = CStringArray(env)
-        let cRoot = CStringArray([root, workingDirectory, root + "/proc", root + "/sys", hostname ?? ""])
+        // Where proc and sysfs go, resolved inside the root: a link planted at
+        // /proc or /sys leads somewhere inside it, never outside.
+        let proc = mountProcAndSys ? try RootPath.resolve("/proc", in: root, create: .directory)?.host ?? "" : ""
+        let sys = mountProcAndSys ? try RootPath.resolve("/sys", in: root, create: .directory)?.host ?? "" : ""
+        let cRoot = CStringArray([root, workingDirectory, proc, sys, hostname ?? ""])
         var request = strata_spawn_request()
         request.root = cRoot.pointer(0)
         request.workdir = cRoot.pointer(1)
@@ -111,9 +116,11 @@ public struct IsolatedCommand: Sendable {
         case STRATA_STEP_MOUNT_SYSFS: "mount sysfs"
         case STRATA_STEP_LOOPBACK: "bring up loopback"
         case STRATA_STEP_HOSTNAME: "set host name"
-        case STRATA_STEP_CHROOT: "chroot"
+        case STRATA_STEP_PIVOT_ROOT: "enter the root (pivot_root)"
         case STRATA_STEP_CHDIR: "change to the working directory"
         case STRATA_STEP_DROP_PRIVILEGES: "switch to the build user"
+        case STRATA_STEP_CAPABILITIES: "limit capabilities"
+        case STRATA_STEP_NO_NEW_PRIVS: "set no_new_privs"
         case STRATA_STEP_STDIO: "set up standard streams"
         case STRATA_STEP_EXEC: "exec"
         default: "unknown step"

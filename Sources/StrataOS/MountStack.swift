@@ -10,6 +10,20 @@ public final class MountStack {
         mounted.append(mount)
     }
 
+    /// Mounts `mount` onto a resolved entry (its target is then that entry's host path).
+    public func push(_ mount: Mount, onto target: RootPath) throws(SystemError) {
+        try target.mount(mount)
+        var recorded = mount
+        recorded.target = target.host
+        mounted.append(recorded)
+    }
+
+    /// Binds `source` onto a resolved entry.
+    public func pushBind(_ source: String, onto target: RootPath, readOnly: Bool) throws(SystemError) {
+        try target.bind(from: source, readOnly: readOnly)
+        mounted.append(.bind(source, to: target.host, readOnly: readOnly))
+    }
+
     /// Unmounts everything this stack mounted, last first, then anything that
     /// is still mounted below `directory` (mounts made inside the root by
     /// other means). Returns the errors it met; it never stops half-way.

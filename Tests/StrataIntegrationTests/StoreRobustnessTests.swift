@@ -27,11 +27,14 @@ import Testing
         #expect(!run.stdout.contains(".strata-probe"), "the probe left its directory: \(run.stdout)")
     }
 
-    /// A shell loop that goes 500 directories deep (past PATH_MAX) and leaves
-    /// a 250-byte file name, a mode-000 directory and a mode-000 file there.
+    /// A shell loop that makes `t`, a tree 500 directories deep (past
+    /// PATH_MAX) with a 250-byte file name, a mode-000 directory and a
+    /// mode-000 file at the bottom: each round moves the tree one level down
+    /// into a new directory, so no command ever needs a long path.
     private static let deepTree = """
-        i=0; while [ $i -lt 500 ]; do mkdir d123456789; cd d123456789; i=$((i+1)); done; \
-        touch \(String(repeating: "n", count: 250)); mkdir locked; touch locked/f; chmod 000 locked/f locked
+        mkdir t && touch t/\(String(repeating: "n", count: 250)) && mkdir t/locked && touch t/locked/f && \
+        chmod 000 t/locked/f t/locked && i=0 && while [ $i -lt 500 ]; do \
+        mkdir n && mv t n/d123456789 && mv n t && i=$((i+1)); done
         """
 
     @Test func aBuildDeeperThanPathMaxLeavesNothingBehind() throws {
@@ -61,8 +64,10 @@ import Testing
         }
         let run = try sandbox.build("hello")
         #expect(run.status == 0, "\(run.stderr)")
-        let verify = try sandbox.strata(["layers", "verify"])
+        let verify = try sandbox.strata(["--json", "layers", "verify"])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        let files = (try verify.json()["layers"] as? [[String: Any]])?.first?["files"] as? Int ?? 0
+        #expect(files > 500, "the tree is not as deep as it should be: \(files) entries")
         let gc = try sandbox.strata(["gc", "--max-size", "0"])
         #expect(gc.status == 0, "\(gc.stderr)")
         #expect(sandbox.entries(sandbox.store + "/layers") == [])

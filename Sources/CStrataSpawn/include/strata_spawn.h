@@ -9,9 +9,9 @@
 
 /// What one isolated child should be. Every pointer stays owned by the caller.
 typedef struct strata_spawn_request {
-    /// Directory to chroot into, or NULL to stay in the host root.
+    /// Directory to make the root (pivot_root, the old root detached), or NULL to stay in the host root.
     const char *root;
-    /// Directory to change into after the chroot; NULL means "/".
+    /// Directory to change into once in the root; NULL means "/".
     const char *workdir;
     /// NULL-terminated; argv[0] is an absolute path inside the root.
     const char *const *argv;
@@ -47,10 +47,12 @@ typedef enum strata_spawn_step {
     STRATA_STEP_MOUNT_SYSFS,
     STRATA_STEP_LOOPBACK,
     STRATA_STEP_HOSTNAME,
-    STRATA_STEP_CHROOT,
+    STRATA_STEP_PIVOT_ROOT,
     STRATA_STEP_CHDIR,
     STRATA_STEP_FORK_COMMAND,
     STRATA_STEP_DROP_PRIVILEGES,
+    STRATA_STEP_CAPABILITIES,
+    STRATA_STEP_NO_NEW_PRIVS,
     STRATA_STEP_STDIO,
     STRATA_STEP_EXEC,
 } strata_spawn_step;
@@ -66,7 +68,9 @@ typedef struct strata_spawn_failure {
 /// after the command was exec'd or failed to start.
 ///
 /// Process tree: caller -> supervisor (unshares, waits) -> init (pid 1: mounts
-/// proc and sysfs, chroots, reaps) -> command. Each of supervisor and init dies
+/// proc and sysfs, pivots into the root and detaches the old one, reaps) ->
+/// command (limits its capabilities, sets no_new_privs, drops to the build
+/// user when asked, execs). Each of supervisor and init dies
 /// with its parent (PR_SET_PDEATHSIG), and when init exits the kernel ends every
 /// process left in the PID namespace.
 pid_t strata_spawn(const strata_spawn_request *request, strata_spawn_failure *failure);

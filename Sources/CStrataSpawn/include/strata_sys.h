@@ -16,6 +16,15 @@ unsigned int strata_major(dev_t dev);
 unsigned int strata_minor(dev_t dev);
 /// statfs(2)'s f_type of the file system holding path; 0 or -1 with errno.
 int strata_file_system_type(const char *path, long *type);
+/// O_PATH (glibc declares it only under _GNU_SOURCE): open a descriptor that
+/// names an entry without opening it.
+static const int STRATA_O_PATH = 010000000;
+
+/// Binds `source` (recursively) onto the entry `target_fd` refers to (an
+/// O_PATH descriptor), read-only, nosuid and nodev when `read_only`: one
+/// detached clone (open_tree), its attributes set (mount_setattr) before it
+/// is attached (move_mount), so no path string is resolved at the target.
+int strata_bind_onto(const char *source, int target_fd, int read_only);
 /// open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600): an unnamed file in directory.
 int strata_open_tmpfile(const char *directory);
 

@@ -1,0 +1,135 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Links planted by an image or a layer at every mount target, at the output
+/// and at resolv.conf lead somewhere inside the root, never outside: strata
+/// mounts nothing outside its store, writes nothing outside the root, and a
+/// root process inside cannot leave it; a setuid binary does not make the
+/// build user root again.
+@Suite struct ContainmentTests {
+    /// Host paths a hostile root points at, which must stay exactly as they are.
+    struct Sentinels {
+        let file: String
+        let directory: String
+        let outputDirectory: String
+        let inode: UInt64
+
+        init(in work: String) throws {
+            file = work + "/sentinel-file"
+            directory = work + "/sentinel-dir"
+            outputDirectory = work + "/sentinel-out"
+            try "host content\n".write(toFile: file, atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            var info = stat()
+            try #require(stat(file, &info) == 0)
+            inode = UInt64(info.st_ino)
+        }
+
+        func expectUntouched(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == "host content\n", sourceLocation: sourceLocation)
+            var info = stat()
+            #expect(stat(file, &info) == 0 && UInt64(info.st_ino) == inode, "the sentinel file was replaced", sourceLocation: sourceLocation)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "something was written into a host directory", sourceLocation: sourceLocation)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory).isEmpty, "the build wrote into a host directory", sourceLocation: sourceLocation)
+        }
+
+        /// Shell commands that plant the links in a root (`$1` is the root, or empty inside one).
+        var plant: String {
+            """
+            mkdir -p "$1/etc" "$1/srv" && rm -f "$1/etc/resolv.conf" && \
+            ln -s ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf" && \
+            ln -s \(file) "$1/etc/hostfile" && ln -s \(directory) "$1/srv/hostdir" && \
+            ln -s \(outputDirectory) "$1/srv/out"
+            """
+        }
+    }
+
+    private func hostileProfile(_ sandbox: Sandbox, sentinels: Sentinels, image: String) throws {
+        let tools = sandbox.work + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        try "tool file\n".write(toFile: sandbox.work + "/toolfile", atomically: true, encoding: .utf8)
+        // Exists only on the host: a process that sees it has left the root.
+        try "host only\n".write(toFile: sandbox.work + "/host-only", atomically: true, encoding: .utf8)
+        let probe = sandbox.work + "/tools/escape-probe"
+        let compiled = try Sandbox.shell("/usr/bin/cc", ["-static", "-O1", "-o", probe, Sandbox.repository + "/Tests/Support/escape-probe.c"])
+        try #require(compiled.status == 0, "cc: \(compiled.stderr)")
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: #"image = "demo-base""#, with: "image = \"\(image)\"")
+                .replacingOccurrences(of: "&& /srv/demo-repo/bin/install",
+                                      with: "&& /srv/demo-repo/bin/install && mkdir -p /usr/local/bin && cp /srv/tools/escape-probe /usr/local/bin/escape-probe && chmod 4755 /usr/local/bin/escape-probe && cd /tmp && /usr/local/bin/escape-probe \(sandbox.work)/host-only > /srv/log/install-probe")
+                .replacingOccurrences(of: #"output = "/build/out""#, with: #"output = "/srv/out""#)
+                .replacingOccurrences(of: #"run = "sh ./build.sh""#,
+                                      with: #"run = "cat /etc/hostfile > /srv/log/seen-file; ls /srv/hostdir > /srv/log/seen-dir; head -1 /etc/resolv.conf > /srv/log/seen-resolv; mkdir -p /srv/out && echo artifact > /srv/out/artifact.txt; cd /build/src && /usr/local/bin/escape-probe \#(sandbox.work)/host-only > /srv/log/build-probe""#)
+                .replacingOccurrences(of: "[build]\n", with: "[build]\nnetwork = true\n")
+                + """
+
+                [[mount]]
+                source = "\(sandbox.work)/toolfile"
+                target = "/etc/hostfile"
+                readonly = true
+
+                [[mount]]
+                source = "\(tools)"
+                target = "/srv/hostdir"
+                readonly = true
+
+                [[mount]]
+                source = "\(tools)"
+                target = "/srv/tools"
+                readonly = true
+                """
+        }
+    }
+
+    /// Mount points in strata's namespace that the test's own does not have.
+    private func newMounts(of pid: Int32) throws -> [String] {
+        func targets(_ table: String) -> Set<String> {
+            Set(table.split(separator: "\n").compactMap { line in line.split(separator: " ").dropFirst(4).first.map(String.init) })
+        }
+        let own = targets(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))
+        return targets(try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)).subtracting(own).sorted()
+    }
+
+    @Test func linksPlantedInTheImageLeadNowhereOutsideTheRoot() throws {
+        let sandbox = try Sandbox()
+        let sentinels = try Sentinels(in: sandbox.work)
+        let hostile = sandbox.work + "/hostile-rootfs"
+        #expect(try Sandbox.shell("/bin/cp", ["-a", sandbox.work + "/rootfs", hostile]).status == 0)
+        let planted = try Sandbox.shell("/bin/sh", ["-c", sentinels.plant, "plant", hostile])
+        try #require(planted.status == 0, "\(planted.stderr)")
+        #expect(try sandbox.strata(["image", "import", "hostile", hostile]).status == 0)
+        try hostileProfile(sandbox, sentinels: sentinels, image: "hostile")
+
+        // While the build's root is ready: every mount strata made is in its store.
+        let pauseFile = sandbox.work + "/paused"
+        let paused = try sandbox.start(sandbox.buildArguments("hello"),
+                                       environment: ["STRATA_TEST_PAUSE_AT": "build", "STRATA_TEST_PAUSE_FILE": pauseFile])
+        guard eventually(within: 60, { FileManager.default.fileExists(atPath: pauseFile) }) else {
+            Issue.record("strata never reached the build: \(sandbox.finish(paused).stderr)")
+            return
+        }
+        let mounts = try newMounts(of: paused.processIdentifier)
+        kill(paused.processIdentifier, SIGKILL)
+        _ = sandbox.finish(paused)
+        #expect(!mounts.isEmpty)
+        #expect(mounts.filter { !$0.hasPrefix(sandbox.store + "/") } == [], "strata mounted outside its store")
+
+        let run = try sandbox.build("hello")
+        #expect(run.status == 0, "\(run.stderr)")
+        try sandbox.expectTornDown(run)
+        try sentinels.expectUntouched()
+        // The links led inside the root: the binds and the output are there.
+        #expect(try String(contentsOfFile: sandbox.log + "/seen-file", encoding: .utf8) == "tool file\n")
+        #expect(try String(contentsOfFile: sandbox.log + "/seen-dir", encoding: .utf8).contains("escape-probe"))
+        #expect(try String(contentsOfFile: sandbox.log + "/seen-resolv", encoding: .utf8).isEmpty == false, "resolv.conf through its link is empty")
+        #expect(try String(contentsOfFile: sandbox.work + "/out/artifact.txt", encoding: .utf8) == "artifact\n")
+
+        // Root inside the root cannot leave it; the build user cannot become root.
+        let install = try String(contentsOfFile: sandbox.log + "/install-probe", encoding: .utf8)
+        #expect(install.contains("euid 0") && install.contains("chroot-escape contained"), "\(install)")
+        let build = try String(contentsOfFile: sandbox.log + "/build-probe", encoding: .utf8)
+        #expect(build.contains("chroot-escape contained") && !build.contains("euid 0"), "a setuid binary made the build user root: \(build)")
+    }
+}
