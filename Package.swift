@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
         // `make bench`: strata against cp -a, tar -x, a chroot install and the syscall floor.
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataOS"]),
-        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataOS"]),
         .testTarget(name: "StrataRegistryTests", dependencies: ["StrataRegistry"]),
         .testTarget(name: "StrataIntegrationTests", dependencies: ["StrataCore"]),
     ],

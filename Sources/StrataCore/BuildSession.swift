@@ -39,7 +39,7 @@ public final class BuildSession {
     /// The profile's mounts as recipes see them, input mounts digested once per session.
     public func mountInputs() throws(StrataError) -> MountInputs {
         if let digestedMounts { return digestedMounts }
-        let digested = try MountInputs.digest(profile)
+        let digested = try MountInputs.digest(profile, store: store)
         digestedMounts = digested
         return digested
     }

@@ -17,8 +17,11 @@ public struct MountInputs: Sendable {
     }
 
     /// Digests the content of every input mount of `profile` (paths, types,
-    /// modes, owners, bytes, link targets; not times).
-    public static func digest(_ profile: Profile) throws(StrataError) -> MountInputs {
+    /// modes, owners, bytes, link targets; not times). With `store`, the
+    /// content digests of unchanged files are kept between builds in
+    /// `cache/mounts/` (see `FileDigestCache`), so that a reused build reads
+    /// only what changed.
+    public static func digest(_ profile: Profile, store: Store? = nil) throws(StrataError) -> MountInputs {
         var recipe: [InputManifest.MountInput] = []
         var entries: [String: [String: String]] = [:]
         for mount in profile.mounts {
@@ -29,8 +32,17 @@ public struct MountInputs: Sendable {
             guard (try? FileStatus.ifExists(mount.source)) != nil else {
                 throw .input("\(profile.path): [[mount]] source \(mount.source) (target \(mount.target)) does not exist; create it or remove the mount")
             }
+            let cachePath = store.map { $0.mountDigestCache(for: mount.source) }
+            let cache = cachePath.map { FileDigestCache(serialized: (try? FileTree.readFile($0)) ?? []) }
             let summary = try during("digest the content of input mount \(mount.source)") {
-                try TreeDigest.summary(of: mount.source, entries: true)
+                try TreeDigest.summary(of: mount.source, entries: true, cache: cache)
+            }
+            if let cache, let cachePath {
+                // Only a speed-up: a cache that cannot be written is read in full next time.
+                let temporary = cachePath + ".tmp-" + randomIdentifier()
+                if (try? FileTree.writeFile(temporary, cache.serialized())) != nil, (try? FileTree.rename(temporary, to: cachePath)) == nil {
+                    _ = try? FileTree.remove(temporary)
+                }
             }
             recipe.append(.init(target: mount.target, readonly: mount.readonly, kind: .input, digest: "sha256:" + summary.digest))
             entries[mount.target] = summary.entries ?? [:]

@@ -1,3 +1,4 @@
+import Crypto
 import Glibc
 import StrataOS
 
@@ -13,6 +14,13 @@ public struct Store: Sendable {
     public var locks: String { root + "/locks" }
     /// Which update layer is the most recent for a base and an update recipe.
     public var updates: String { root + "/updates" }
+    /// Speed-ups that can be deleted at any time (input mount file digests).
+    public var cache: String { root + "/cache" }
+
+    /// The file digest cache of the input mount at `source` (a host path).
+    func mountDigestCache(for source: String) -> String {
+        cache + "/mount-" + SHA256.hash(data: Array(source.utf8)).prefix(16).map { hexByte($0) }.joined()
+    }
 
     /// --store, else $STRATA_STORE, else /var/lib/strata.
     public static func path(option: String?, environment: [String: String]) -> String {
@@ -24,7 +32,7 @@ public struct Store: Sendable {
     /// and work directories there, and refuses it otherwise.
     public static func open(_ path: String) throws(StrataError) -> Store {
         let store = Store(root: absolute(path))
-        for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates] {
+        for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates, store.cache] {
             do {
                 try FileTree.makeDirectory(directory, existingOK: true)
             } catch {

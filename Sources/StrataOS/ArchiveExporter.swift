@@ -32,7 +32,8 @@ public struct ArchiveExporter {
     }
 
     /// Writes `directory` to `path` ("-" is standard output); returns the
-    /// digests of what was written.
+    /// digests of what was written. Walks through descriptors
+    /// (`DirectoryWalk`): any depth, any name length.
     @discardableResult
     public func export(_ directory: String, to path: String) throws(ArchiveError) -> ArchiveDigests {
         let fd = path == "-" ? 1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -40,23 +41,55 @@ public struct ArchiveExporter {
         defer { if fd != 1 { close(fd) } }
         let output = try ArchiveOutput(fd: fd, name: path == "-" ? "standard output" : path, compression: compression)
         var linked: [[UInt64]: String] = [:]
-        try write(directory, relative: ".", writer: output.tar, linked: &linked)
+        // The archive path of each directory entered: ".", then "a", "a/b".
+        var entered: [String] = []
+        let walk = DirectoryWalk(top: directory, sorted: true)
+        while true {
+            if let name = walk.next() {
+                let relative = entered.last.map { $0 == "." ? name.text : $0 + "/" + name.text } ?? "."
+                if try write(name, relative: relative, walk: walk, writer: output.tar, linked: &linked) {
+                    entered.append(relative)
+                }
+            } else {
+                let left: DirectoryWalk.Finished?
+                do { left = try walk.ascend() } catch {
+                    throw ArchiveError(archive: output.tar.name, entry: entered.last, reason: error.description)
+                }
+                if left == nil { break }
+                entered.removeLast()
+            }
+        }
         return try output.finish()
     }
 
-    private func write(_ path: String, relative: String, writer: ArchiveHandle, linked: inout [[UInt64]: String]) throws(ArchiveError) {
+    /// Writes the entry `name` of the walk's directory; true when it is a
+    /// directory the walk entered, whose entries come next.
+    private func write(
+        _ name: EntryName, relative: String, walk: DirectoryWalk, writer: ArchiveHandle, linked: inout [[UInt64]: String]
+    ) throws(ArchiveError) -> Bool {
         let status: FileStatus
         var attributes: [(name: String, value: [UInt8])]
         do {
-            status = try FileStatus(path: path)
-            attributes = try ExtendedAttributes.read(path)
+            status = try walk.status(of: name)
+            switch status.kind {
+            case .directory:
+                try walk.descend(into: name, status: status)
+                attributes = try ExtendedAttributes.read(descriptor: walk.directory.fd, path: walk.path())
+            case .regular:
+                attributes = try walk.directory.withFile(name, flags: O_RDONLY | O_NOFOLLOW | O_CLOEXEC, path: walk.path(of: name)) {
+                    (file) throws(SystemError) in try ExtendedAttributes.read(descriptor: file, path: walk.path(of: name))
+                }
+            default:
+                attributes = try ExtendedAttributes.read(entry: walk.directory.attributePath(of: name), path: walk.path(of: name))
+            }
         } catch {
             throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
         }
         var opaque = false
         if layout == .ociLayer {
             if status.kind == .characterDevice && status.deviceNumber == 0 {
-                return try writeMarker(OverlayWhiteout.ociPrefix + lastComponent(relative), beside: relative, status: status, writer: writer)
+                try writeMarker(OverlayWhiteout.ociPrefix + lastComponent(relative), beside: relative, status: status, writer: writer)
+                return false
             }
             try refuseUnshareable(relative, status: status, attributes: attributes, writer: writer)
             opaque = attributes.contains { $0.name == OverlayWhiteout.opaqueAttribute && $0.value == Array("y".utf8) }
@@ -73,7 +106,9 @@ public struct ArchiveExporter {
         var hasData = status.kind == .regular && status.size > 0
         do {
             switch status.kind {
-            case .symlink: archive_entry_set_symlink(entry, try readSymlink(path))
+            case .symlink:
+                let target = try walk.directory.readLink(name, path: walk.path(of: name))
+                archive_entry_set_symlink(entry, String(decoding: target, as: UTF8.self))
             case .regular where status.linkCount > 1:
                 let identity = [status.device, status.inode]
                 if let first = linked[identity] {
@@ -92,19 +127,11 @@ public struct ArchiveExporter {
             value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, name, $0.baseAddress, $0.count) }
         }
         try writer.check(archive_write_header(writer.pointer, entry), entry: relative, "write header")
-        if hasData { try writeData(path, relative: relative, writer: writer) }
-        if status.kind == .directory {
-            if opaque {
-                try writeMarker(OverlayWhiteout.ociOpaqueMarker, inside: relative, status: status, writer: writer)
-            }
-            let names: [String]
-            do { names = try directoryEntries(path) } catch {
-                throw ArchiveError(archive: writer.name, entry: relative, reason: error.description)
-            }
-            for name in names {
-                try write(path + "/" + name, relative: relative == "." ? name : relative + "/" + name, writer: writer, linked: &linked)
-            }
+        if hasData { try writeData(name, in: walk, relative: relative, writer: writer) }
+        if status.kind == .directory && opaque {
+            try writeMarker(OverlayWhiteout.ociOpaqueMarker, inside: relative, status: status, writer: writer)
         }
+        return status.kind == .directory
     }
 
     /// What an OCI layer cannot carry, or what strata's own import refuses.
@@ -141,12 +168,14 @@ public struct ArchiveExporter {
         try writer.check(archive_write_header(writer.pointer, entry), entry: path, "write header")
     }
 
-    private func writeData(_ path: String, relative: String, writer: ArchiveHandle) throws(ArchiveError) {
+    private func writeData(_ name: EntryName, in walk: DirectoryWalk, relative: String, writer: ArchiveHandle) throws(ArchiveError) {
         var failure: ArchiveError?
         do {
-            try FileChunks.forEach(in: path) { chunk in
-                if failure == nil, archive_write_data(writer.pointer, chunk.baseAddress, chunk.count) < 0 {
-                    failure = ArchiveError(archive: writer.name, entry: relative, reason: "write data: \(writer.errorString)")
+            try walk.directory.withFile(name, flags: O_RDONLY | O_NOFOLLOW | O_CLOEXEC, path: walk.path(of: name)) { (file) throws(SystemError) in
+                try FileChunks.forEach(descriptor: file, path: walk.path(of: name)) { chunk in
+                    if failure == nil, archive_write_data(writer.pointer, chunk.baseAddress, chunk.count) < 0 {
+                        failure = ArchiveError(archive: writer.name, entry: relative, reason: "write data: \(writer.errorString)")
+                    }
                 }
             }
         } catch {

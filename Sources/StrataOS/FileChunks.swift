@@ -16,16 +16,23 @@ public enum FileChunks {
     static func forEach(
         descriptor fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws(SystemError) -> Void
     ) throws(SystemError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
-        defer { buffer.deallocate() }
+        try forEach(descriptor: fd, buffer: ChunkBuffer(), path: path, body)
+    }
+
+    /// The same into a buffer reused across files.
+    static func forEach(
+        descriptor fd: Int32, buffer: ChunkBuffer, path: @autoclosure () -> String,
+        _ body: (UnsafeRawBufferPointer) throws(SystemError) -> Void
+    ) throws(SystemError) {
+        let bytes = buffer.bytes
         while true {
-            let count = read(fd, buffer.baseAddress, buffer.count)
+            let count = read(fd, bytes.baseAddress, bytes.count)
             if count == 0 { return }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw SystemError("read", path: path)
+                throw SystemError("read", path: path())
             }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            try body(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
         }
     }
 
@@ -42,4 +49,13 @@ public enum FileChunks {
             offset += written
         }
     }
+}
+
+/// One 128 KiB read buffer, allocated once for a walk that reads thousands of files.
+final class ChunkBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init() { bytes = .allocate(byteCount: 1 << 17, alignment: 16) }
+
+    deinit { bytes.deallocate() }
 }

@@ -15,30 +15,46 @@ public enum FileTree {
     }
 
     /// Removes a tree the way `rm -rf --one-file-system` would, and refuses to
-    /// start when anything is mounted at or below it.
+    /// start when anything is mounted at or below it. Walks through
+    /// descriptors (`DirectoryWalk`), so neither depth, long names nor
+    /// mode 000 can leave part of it behind.
     public static func remove(_ path: String) throws(SystemError) {
         guard let top = try FileStatus.ifExists(path) else { return }
         if let mount = try MountTable.entries(under: path).first {
             throw SystemError("refuse to remove a tree with a mount inside (\(mount.target))", path: path, errno: EBUSY)
         }
-        try removeEntry(path, status: top, device: top.device)
+        let walk = DirectoryWalk(top: path, sorted: false)
+        while true {
+            if let name = walk.next() {
+                let status = try walk.status(of: name)
+                if status.kind == .directory {
+                    if status.device != top.device {
+                        throw SystemError("refuse to remove across file systems", path: walk.path(of: name), errno: EXDEV)
+                    }
+                    try enterToEmpty(name, status: status, walk: walk)
+                } else {
+                    try walk.directory.remove(name, directory: false, path: walk.path(of: name))
+                }
+            } else if let finished = try walk.ascend() {
+                try walk.directory.remove(finished.name, directory: true, path: walk.path(of: finished.name))
+            } else {
+                return
+            }
+        }
     }
 
-    private static func removeEntry(_ path: String, status: FileStatus, device: UInt64) throws(SystemError) {
-        if status.kind == .directory {
-            if status.device != device {
-                throw SystemError("refuse to remove across file systems", path: path, errno: EXDEV)
-            }
-            // A directory without write or search permission (overlay work dirs) can't be emptied.
-            if status.permissions & 0o700 != 0o700 { _ = chmod(path, 0o700) }
-            for name in try directoryEntries(path) {
-                let child = path + "/" + name
-                try removeEntry(child, status: try FileStatus(path: child), device: device)
-            }
-            if rmdir(path) != 0 { throw SystemError("remove directory", path: path) }
-        } else if unlink(path) != 0 {
-            throw SystemError("remove", path: path)
+    /// Enters a directory to be emptied, first giving its owner rwx: one
+    /// without write or search permission (an overlay work dir is mode 000)
+    /// can't be emptied, and without read permission not even opened but by root.
+    private static func enterToEmpty(_ name: EntryName, status: FileStatus, walk: DirectoryWalk) throws(SystemError) {
+        guard status.permissions & 0o700 != 0o700 else { return try walk.descend(into: name, status: status) }
+        do {
+            try walk.descend(into: name, status: status)
+        } catch let error where error.errno.rawValue == EACCES {
+            try walk.directory.changeMode(of: name, to: 0o700, path: walk.path(of: name))
+            return try walk.descend(into: name, status: status)
         }
+        try walk.directory.changeMode(to: 0o700, path: walk.path())
     }
 
     /// Creates `path` (absolute, inside the root) and its missing parents below

@@ -1,0 +1,141 @@
+import Glibc
+
+/// What `TreeDigest` learnt of a tree's regular files the last time: for each
+/// relative path, the file's identity (device, inode, size, modification and
+/// change times in nanoseconds, mode, owner) and the part of its record that
+/// costs a read (content digest and extended attributes). A file whose
+/// identity is unchanged is not read again. Any write, chmod, chown or xattr
+/// change moves the change time, which no user can set back; a file changed
+/// within the same clock tick as it was cached could still look unchanged,
+/// so files changed in the last two seconds are never cached (git's
+/// "racily clean" rule).
+public final class FileDigestCache {
+    struct Entry {
+        let identity: [Int64]
+        let tail: [UInt8]
+    }
+
+    private var entries: [String: Entry] = [:]
+    /// How many files the last walk took from the cache instead of reading them.
+    public private(set) var hits = 0
+    private var seen: [String: Entry] = [:]
+    /// Nanoseconds since the epoch before which a change is old enough to trust.
+    private let trustedBefore: Int64
+
+    /// `trustingChangesBefore`: nanoseconds since the epoch; by default two
+    /// seconds ago (tests pass another moment).
+    public init(trustingChangesBefore moment: Int64? = nil) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        trustedBefore = moment ?? (Int64(now.tv_sec) - 2) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    /// A cache read back from `serialized()`; anything unreadable is dropped.
+    public convenience init(serialized bytes: [UInt8], trustingChangesBefore moment: Int64? = nil) {
+        self.init(trustingChangesBefore: moment)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+            guard fields.count == 3, let path = Self.unescape(fields[0]) else { continue }
+            let identity = fields[1].split(separator: UInt8(ascii: " ")).compactMap { Int64(String(decoding: $0, as: UTF8.self)) }
+            guard identity.count == 8, let tail = Self.unhex(fields[2]) else { continue }
+            entries[path] = Entry(identity: identity, tail: tail)
+        }
+    }
+
+    static func identity(_ status: FileStatus) -> [Int64] {
+        let raw = status.raw
+        return [Int64(raw.st_dev), Int64(raw.st_ino), Int64(raw.st_size),
+                Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec),
+                Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec),
+                Int64(raw.st_mode), Int64(raw.st_uid), Int64(raw.st_gid)]
+    }
+
+    /// The cached tail of `path`'s record when its identity is unchanged.
+    func tail(for path: String, status: FileStatus) -> [UInt8]? {
+        guard let entry = entries[path], entry.identity == Self.identity(status) else { return nil }
+        seen[path] = entry
+        hits += 1
+        return entry.tail
+    }
+
+    /// Remembers a file just read, unless it changed too recently to trust.
+    func remember(_ path: String, status: FileStatus, tail: [UInt8]) {
+        let identity = Self.identity(status)
+        guard max(identity[3], identity[4]) < trustedBefore else { return }
+        seen[path] = Entry(identity: identity, tail: tail)
+    }
+
+    /// The files of the last walk (and only those), to store for the next.
+    public func serialized() -> [UInt8] {
+        var output: [UInt8] = []
+        for (path, entry) in seen.sorted(by: { $0.key < $1.key }) {
+            output += Self.escape(path)
+            output.append(UInt8(ascii: "\t"))
+            output += entry.identity.map(String.init).joined(separator: " ").utf8
+            output.append(UInt8(ascii: "\t"))
+            for byte in entry.tail {
+                output.append(Self.hexDigits[Int(byte >> 4)])
+                output.append(Self.hexDigits[Int(byte & 0x0f)])
+            }
+            output.append(UInt8(ascii: "\n"))
+        }
+        return output
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func escape(_ path: String) -> [UInt8] {
+        var output: [UInt8] = []
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): output += Array("\\\\".utf8)
+            case UInt8(ascii: "\t"): output += Array("\\t".utf8)
+            case UInt8(ascii: "\n"): output += Array("\\n".utf8)
+            default: output.append(byte)
+            }
+        }
+        return output
+    }
+
+    private static func unescape(_ field: ArraySlice<UInt8>) -> String? {
+        var output: [UInt8] = []
+        var escaped = false
+        for byte in field {
+            if escaped {
+                switch byte {
+                case UInt8(ascii: "t"): output.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "n"): output.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
+                default: return nil
+                }
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else {
+                output.append(byte)
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func unhex(_ field: ArraySlice<UInt8>) -> [UInt8]? {
+        guard field.count % 2 == 0 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(field.count / 2)
+        var index = field.startIndex
+        while index < field.endIndex {
+            guard let high = hexValue(field[index]), let low = hexValue(field[index + 1]) else { return nil }
+            output.append(high << 4 | low)
+            index += 2
+        }
+        return output
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}
