@@ -102,11 +102,16 @@ extension BuildSession {
             try FileTree.makeDirectories(inside: "", path: output)
             let owner = try FileStatus(path: output)
             let identity = IsolatedCommand.Identity(uid: owner.uid, gid: owner.gid)
-            let names = try directoryEntries(produced)
-            for name in names {
+            var names: [String] = []
+            for name in try directoryEntries(produced) {
+                // Only files, links and directories leave the root: no device node,
+                // fifo or socket, and no setuid or setgid bit (FileTree.copy(artifacts:)).
+                let kind = try FileStatus(path: produced + "/" + name).kind
+                if [.characterDevice, .blockDevice, .fifo, .socket].contains(kind) { continue }
                 let destination = output + "/" + name
                 if try FileStatus.ifExists(destination) != nil { try FileTree.remove(destination) }
-                try FileTree.copy(from: produced + "/" + name, to: destination, owner: identity)
+                try FileTree.copy(from: produced + "/" + name, to: destination, owner: identity, artifacts: true)
+                names.append(name)
             }
             return names
         }

@@ -7,10 +7,12 @@ public enum FileTree {
     /// Keeps modes (setuid included), times, hard links, symlinks, device
     /// nodes, fifos and extended attributes; ownership too, unless `owner`
     /// names the uid/gid every copy should get instead. Never follows symlinks.
+    /// With `artifacts` (what a build hands out of its root), device nodes,
+    /// fifos and sockets are left out and setuid/setgid bits dropped.
     public static func copy(
-        from source: String, to destination: String, owner: IsolatedCommand.Identity? = nil
+        from source: String, to destination: String, owner: IsolatedCommand.Identity? = nil, artifacts: Bool = false
     ) throws(SystemError) {
-        var copier = TreeCopier(owner: owner)
+        var copier = TreeCopier(owner: owner, artifacts: artifacts)
         try copier.copy(source, to: destination)
     }
 

@@ -6,13 +6,24 @@ import Glibc
 /// name at a time. Remembers hard links across the tree.
 struct TreeCopier {
     let owner: IsolatedCommand.Identity?
+    /// For artifacts leaving a root: device nodes, fifos and sockets are left
+    /// out, and setuid and setgid bits dropped.
+    let artifacts: Bool
     /// (device, inode) of a multiply-linked source file -> the names leading
     /// to its first copy from the working directory (the destination first).
     private var linked: [InodeKey: [EntryName]] = [:]
 
     private struct InodeKey: Hashable { let device: UInt64; let inode: UInt64 }
 
-    init(owner: IsolatedCommand.Identity?) { self.owner = owner }
+    init(owner: IsolatedCommand.Identity?, artifacts: Bool = false) {
+        self.owner = owner
+        self.artifacts = artifacts
+    }
+
+    /// The permission bits a copy gets.
+    private func mode(_ status: FileStatus) -> mode_t {
+        artifacts ? status.permissions & ~mode_t(0o6000) : status.permissions
+    }
 
     mutating func copy(_ source: String, to destination: String) throws(SystemError) {
         let from = DirectoryWalk(top: source, sorted: true)
@@ -68,6 +79,7 @@ struct TreeCopier {
             try copyAttributes(name, from: from, as: copy, to: to)
             try applyMetadata(status, entry: copy, in: to.directory, path: path)
         case .characterDevice, .blockDevice, .fifo, .socket:
+            if artifacts { return }
             if mknodat(to.directory.fd, copy.cString, status.raw.st_mode, status.raw.st_rdev) != 0 {
                 throw SystemError("create \(status.kind.rawValue)", path: path)
             }
@@ -130,7 +142,7 @@ struct TreeCopier {
     /// Owner, then mode (chown clears setuid and setgid), then times.
     private func applyMetadata(_ status: FileStatus, descriptor fd: Int32, path: String) throws(SystemError) {
         if fchown(fd, owner?.uid ?? status.uid, owner?.gid ?? status.gid) != 0 { throw SystemError("change owner", path: path) }
-        if fchmod(fd, status.permissions) != 0 { throw SystemError("change mode", path: path) }
+        if fchmod(fd, mode(status)) != 0 { throw SystemError("change mode", path: path) }
         var times = [status.raw.st_atim, status.raw.st_mtim]
         if futimens(fd, &times) != 0 { throw SystemError("set times", path: path) }
     }
@@ -141,7 +153,7 @@ struct TreeCopier {
         let gid = owner?.gid ?? status.gid
         if fchownat(directory.fd, name.cString, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 { throw SystemError("change owner", path: path) }
         if status.kind != .symlink {
-            try directory.changeMode(of: name, to: status.permissions, path: path)
+            try directory.changeMode(of: name, to: mode(status), path: path)
         }
         var times = [status.raw.st_atim, status.raw.st_mtim]
         if utimensat(directory.fd, name.cString, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw SystemError("set times", path: path) }

@@ -61,7 +61,7 @@ import Testing
                                       with: "&& /srv/demo-repo/bin/install && mkdir -p /usr/local/bin && cp /srv/tools/escape-probe /usr/local/bin/escape-probe && chmod 4755 /usr/local/bin/escape-probe && cd /tmp && /usr/local/bin/escape-probe \(sandbox.work)/host-only > /srv/log/install-probe")
                 .replacingOccurrences(of: #"output = "/build/out""#, with: #"output = "/srv/out""#)
                 .replacingOccurrences(of: #"run = "sh ./build.sh""#,
-                                      with: #"run = "cat /etc/hostfile > /srv/log/seen-file; ls /srv/hostdir > /srv/log/seen-dir; head -1 /etc/resolv.conf > /srv/log/seen-resolv; mkdir -p /srv/out && echo artifact > /srv/out/artifact.txt; cd /build/src && /usr/local/bin/escape-probe \#(sandbox.work)/host-only > /srv/log/build-probe""#)
+                                      with: #"run = "cat /etc/hostfile > /srv/log/seen-file; ls /srv/hostdir > /srv/log/seen-dir; head -1 /etc/resolv.conf > /srv/log/seen-resolv; mkdir -p /srv/out && echo artifact > /srv/out/artifact.txt && cp /bin/busybox /srv/out/suid && chmod 4755 /srv/out/suid && mkfifo /srv/out/fifo; cd /build/src && /usr/local/bin/escape-probe \#(sandbox.work)/host-only > /srv/log/build-probe""#)
                 .replacingOccurrences(of: "[build]\n", with: "[build]\nnetwork = true\n")
                 + """
 
@@ -125,6 +125,10 @@ import Testing
         #expect(try String(contentsOfFile: sandbox.log + "/seen-dir", encoding: .utf8).contains("escape-probe"))
         #expect(try String(contentsOfFile: sandbox.log + "/seen-resolv", encoding: .utf8).isEmpty == false, "resolv.conf through its link is empty")
         #expect(try String(contentsOfFile: sandbox.work + "/out/artifact.txt", encoding: .utf8) == "artifact\n")
+        // What leaves the root: no fifo or device node, no setuid bit (the copy is root's).
+        var info = stat()
+        #expect(stat(sandbox.work + "/out/suid", &info) == 0 && info.st_mode & 0o6000 == 0, "a setuid artifact reached the host")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.work + "/out/fifo"), "a fifo was copied out")
 
         // Root inside the root cannot leave it; the build user cannot become root.
         let install = try String(contentsOfFile: sandbox.log + "/install-probe", encoding: .utf8)
