@@ -66,7 +66,7 @@ extension BuildSession {
             throw StrataError(.dependencies,
                 "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
         }
-        try commit(pending, key: layer.key, inputs: layer.inputs, mountEntries: try mountInputs().entries)
+        try commit(pending, key: layer.key, inputs: layer.inputs, mountEntries: try mountEntries())
     }
 
     /// A new temporary layer filled by `fill`, which runs in an overlay over

@@ -72,11 +72,11 @@ extension BuildSession {
         let inputs = InputManifest.update(parent: base, imageDigest: image.digest, profile: profile, update: update,
                                           mounts: mounts, state: String(decoding: state, as: UTF8.self))
         let key = inputs.key
-        let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, mountEntries: mounts.entries, in: layers)
+        let explanation = layers.exists(key) ? nil : Explanation.forMiss(inputs, mountEntries: try mountEntries(), in: layers)
         let layerLock = try lock(layers.lockPath(key), .exclusive, what: "update layer \(key.short)")
         let created = !layers.exists(key)
         if created {
-            try commit(pending, key: key, inputs: inputs, mountEntries: mounts.entries)
+            try commit(pending, key: key, inputs: inputs, mountEntries: try mountEntries())
         } else {
             layers.discard(pending)
         }

@@ -39,9 +39,20 @@ public final class BuildSession {
     /// The profile's mounts as recipes see them, input mounts digested once per session.
     public func mountInputs() throws(StrataError) -> MountInputs {
         if let digestedMounts { return digestedMounts }
-        let digested = try MountInputs.digest(profile, store: store)
+        let digested = try MountInputs.digest(profile, store: store, withEntries: false)
         digestedMounts = digested
         return digested
+    }
+
+    /// The entry digests of the input mounts, for a layer being made or
+    /// explained (a second walk, cheap through the file digest cache). Empty
+    /// if the content changed since `mountInputs()` digested it: the entries
+    /// must describe the content the key was made from.
+    func mountEntries() throws(StrataError) -> [String: [String: String]] {
+        let first = try mountInputs()
+        if first.recipe.allSatisfy({ $0.kind != .input }) { return [:] }
+        let listed = try MountInputs.digest(profile, store: store, withEntries: true)
+        return listed.recipe == first.recipe ? listed.entries : [:]
     }
 
     public init(store: Store, profile: Profile, logger: Logger) throws(StrataError) {
@@ -113,7 +124,7 @@ public final class BuildSession {
         if case .damaged(let why) = condition {
             explanation = Explanation(closest: nil, difference: nil, summary: "deps layer rebuilt: the store's copy is damaged (\(why))")
         } else if !exists {
-            explanation = Explanation.forMiss(depsInputs, mountEntries: mounts.entries, in: layers)
+            explanation = Explanation.forMiss(depsInputs, mountEntries: try mountEntries(), in: layers)
         }
         return BuildPlan(profile: profile, source: sourcePath, image: image, base: base, update: update, updateStatus: updateStatus,
                          deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs, explanation: explanation),

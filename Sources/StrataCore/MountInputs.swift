@@ -21,7 +21,9 @@ public struct MountInputs: Sendable {
     /// content digests of unchanged files are kept between builds in
     /// `cache/mounts/` (see `FileDigestCache`), so that a reused build reads
     /// only what changed.
-    public static func digest(_ profile: Profile, store: Store? = nil) throws(StrataError) -> MountInputs {
+    /// `withEntries` also lists every entry's digest (for `mounts.json` and
+    /// explanations), which only a build that makes a layer needs.
+    public static func digest(_ profile: Profile, store: Store? = nil, withEntries: Bool = true) throws(StrataError) -> MountInputs {
         var recipe: [InputManifest.MountInput] = []
         var entries: [String: [String: String]] = [:]
         for mount in profile.mounts {
@@ -35,9 +37,9 @@ public struct MountInputs: Sendable {
             let cachePath = store.map { $0.mountDigestCache(for: mount.source) }
             let cache = cachePath.map { FileDigestCache(serialized: (try? FileTree.readFile($0)) ?? []) }
             let summary = try during("digest the content of input mount \(mount.source)") {
-                try TreeDigest.summary(of: mount.source, entries: true, cache: cache)
+                try TreeDigest.summary(of: mount.source, entries: withEntries, cache: cache)
             }
-            if let cache, let cachePath {
+            if let cache, let cachePath, cache.changed {
                 // Only a speed-up: a cache that cannot be written is read in full next time.
                 let temporary = cachePath + ".tmp-" + randomIdentifier()
                 if (try? FileTree.writeFile(temporary, cache.serialized())) != nil, (try? FileTree.rename(temporary, to: cachePath)) == nil {

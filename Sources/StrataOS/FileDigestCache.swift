@@ -10,8 +10,32 @@ import Glibc
 /// so files changed in the last two seconds are never cached (git's
 /// "racily clean" rule).
 public final class FileDigestCache {
+    /// What must be unchanged for a file not to be read again.
+    struct Identity: Equatable {
+        var device: Int64, inode: Int64, size: Int64, modified: Int64, changed: Int64, mode: Int64, uid: Int64, gid: Int64
+
+        init(_ fields: [Int64]) {
+            (device, inode, size, modified, changed, mode, uid, gid) =
+                (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6], fields[7])
+        }
+
+        init(_ status: FileStatus) {
+            let raw = status.raw
+            device = Int64(raw.st_dev)
+            inode = Int64(raw.st_ino)
+            size = Int64(raw.st_size)
+            modified = Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec)
+            changed = Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec)
+            mode = Int64(raw.st_mode)
+            uid = Int64(raw.st_uid)
+            gid = Int64(raw.st_gid)
+        }
+
+        var fields: [Int64] { [device, inode, size, modified, changed, mode, uid, gid] }
+    }
+
     struct Entry {
-        let identity: [Int64]
+        let identity: Identity
         let tail: [UInt8]
     }
 
@@ -36,23 +60,33 @@ public final class FileDigestCache {
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
             guard fields.count == 3, let path = Self.unescape(fields[0]) else { continue }
-            let identity = fields[1].split(separator: UInt8(ascii: " ")).compactMap { Int64(String(decoding: $0, as: UTF8.self)) }
+            let identity = fields[1].split(separator: UInt8(ascii: " ")).compactMap(Self.integer)
             guard identity.count == 8, let tail = Self.unhex(fields[2]) else { continue }
-            entries[path] = Entry(identity: identity, tail: tail)
+            entries[path] = Entry(identity: Identity(identity), tail: tail)
         }
     }
 
-    static func identity(_ status: FileStatus) -> [Int64] {
-        let raw = status.raw
-        return [Int64(raw.st_dev), Int64(raw.st_ino), Int64(raw.st_size),
-                Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec),
-                Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec),
-                Int64(raw.st_mode), Int64(raw.st_uid), Int64(raw.st_gid)]
+    /// A decimal integer, optionally negative, from its ASCII digits.
+    private static func integer(_ digits: ArraySlice<UInt8>) -> Int64? {
+        var value: Int64 = 0
+        var negative = false
+        for (offset, byte) in digits.enumerated() {
+            if offset == 0 && byte == UInt8(ascii: "-") {
+                negative = true
+                continue
+            }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            if overflowTimes || overflowSum { return nil }
+            value = sum
+        }
+        return digits.isEmpty ? nil : (negative ? -value : value)
     }
 
     /// The cached tail of `path`'s record when its identity is unchanged.
     func tail(for path: String, status: FileStatus) -> [UInt8]? {
-        guard let entry = entries[path], entry.identity == Self.identity(status) else { return nil }
+        guard let entry = entries[path], entry.identity == Identity(status) else { return nil }
         seen[path] = entry
         hits += 1
         return entry.tail
@@ -60,9 +94,15 @@ public final class FileDigestCache {
 
     /// Remembers a file just read, unless it changed too recently to trust.
     func remember(_ path: String, status: FileStatus, tail: [UInt8]) {
-        let identity = Self.identity(status)
-        guard max(identity[3], identity[4]) < trustedBefore else { return }
+        let identity = Identity(status)
+        guard max(identity.modified, identity.changed) < trustedBefore else { return }
         seen[path] = Entry(identity: identity, tail: tail)
+    }
+
+    /// True when the last walk's files differ from what the cache held
+    /// (new, changed or gone): only then is it worth writing back.
+    public var changed: Bool {
+        seen.count != entries.count || seen.contains { entries[$0.key]?.identity != $0.value.identity }
     }
 
     /// The files of the last walk (and only those), to store for the next.
@@ -71,7 +111,7 @@ public final class FileDigestCache {
         for (path, entry) in seen.sorted(by: { $0.key < $1.key }) {
             output += Self.escape(path)
             output.append(UInt8(ascii: "\t"))
-            output += entry.identity.map(String.init).joined(separator: " ").utf8
+            output += entry.identity.fields.map(String.init).joined(separator: " ").utf8
             output.append(UInt8(ascii: "\t"))
             for byte in entry.tail {
                 output.append(Self.hexDigits[Int(byte >> 4)])
