@@ -37,5 +37,12 @@ CONF
     mkdir -p "$root/var/lib/apt/lists/partial"
     touch "$root/.strata-base-complete"
 fi
+# As in systemd-resolved images (Ubuntu, Fedora, Debian with systemd-resolved):
+# resolv.conf is a link into /run. strata follows it inside the root to give
+# resolve, install and update the host's resolver; e2e builds through it.
+if [ ! -L "$root/etc/resolv.conf" ]; then
+    rm -f "$root/etc/resolv.conf"
+    ln -s ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+fi
 "$strata" image rm bookworm >/dev/null 2>&1 || true
 "$strata" image import bookworm "$root"

@@ -102,6 +102,38 @@ import Testing
         #expect(try sandbox.strata(["image", "import", "hostile", hostile]).status == 0)
         try hostileProfile(sandbox, sentinels: sentinels, image: "hostile")
 
+        try expectContained(sandbox, sentinels)
+    }
+
+    @Test func linksPlantedInAnImportedLayerLeadNowhereOutsideTheRoot() throws {
+        let sandbox = try Sandbox()
+        let sentinels = try Sentinels(in: sandbox.work)
+        try hostileProfile(sandbox, sentinels: sentinels, image: "demo-base")
+        let first = try sandbox.build("hello")
+        try #require(first.status == 0, "\(first.stderr)")
+        let key = try #require((try first.json()["layers"] as? [[String: Any]])?.last?["key"] as? String)
+        // The same key, with content someone else made: the layer's links
+        // planted where this profile mounts, outputs and resolves.
+        let blob = sandbox.work + "/real.tar"
+        #expect(try sandbox.strata(["layers", "export", key, "-o", blob, "--compression", "none"]).status == 0)
+        let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: blob + ".json"))) as? [String: Any])
+        #expect(try sandbox.strata(["layers", "rm", key]).status == 0)
+        let crafted = try LayerExchangeTests.craft(sandbox, description: description, name: "hostile-layer", python: """
+            for directory in ["etc", "srv", "usr", "usr/local", "usr/local/bin"]:
+                add(directory, tarfile.DIRTYPE, mode=0o755)
+            add("usr/local/bin/escape-probe", data=open(\(String(reflecting: sandbox.work + "/tools/escape-probe")), "rb").read(), mode=0o4755)
+            add("etc/resolv.conf", tarfile.SYMTYPE, linkname="../run/systemd/resolve/stub-resolv.conf")
+            add("etc/hostfile", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.file)))
+            add("srv/hostdir", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.directory)))
+            add("srv/out", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.outputDirectory)))
+            """)
+        let imported = try sandbox.strata(["layers", "import", crafted])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        try expectContained(sandbox, sentinels)
+    }
+
+    /// Builds hello in `sandbox` and checks that nothing left the root.
+    private func expectContained(_ sandbox: Sandbox, _ sentinels: Sentinels) throws {
         // While the build's root is ready: every mount strata made is in its store.
         let pauseFile = sandbox.work + "/paused"
         let paused = try sandbox.start(sandbox.buildArguments("hello"),
