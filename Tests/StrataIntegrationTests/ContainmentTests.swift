@@ -132,6 +132,24 @@ import Testing
         try expectContained(sandbox, sentinels)
     }
 
+    /// An update layer cannot plant a link where its own recipe mounts (the
+    /// mount point is there while it runs), but it can at the output.
+    @Test func aLinkPlantedAtTheOutputByAnUpdateLayerLeadsNowhereOutsideTheRoot() throws {
+        let sandbox = try Sandbox()
+        let sentinels = try Sentinels(in: sandbox.work)
+        try hostileProfile(sandbox, sentinels: sentinels, image: "demo-base")
+        try sandbox.editProfile {
+            $0 + "\n[update]\nrun = \"mkdir -p /srv && ln -s \(sentinels.outputDirectory) /srv/out\"\nstate = \"readlink /srv/out\"\n"
+        }
+        let updated = try sandbox.strata(["update", sandbox.profile])
+        try #require(updated.status == 0, "\(updated.stderr)")
+        let run = try sandbox.build("hello")
+        #expect(run.status == 0, "\(run.stderr)")
+        try sandbox.expectTornDown(run)
+        try sentinels.expectUntouched()
+        #expect(try String(contentsOfFile: sandbox.work + "/out/artifact.txt", encoding: .utf8) == "artifact\n")
+    }
+
     /// Builds hello in `sandbox` and checks that nothing left the root.
     private func expectContained(_ sandbox: Sandbox, _ sentinels: Sentinels) throws {
         // While the build's root is ready: every mount strata made is in its store.
