@@ -55,33 +55,56 @@ public final class FileDigestCache {
     }
 
     /// A cache read back from `serialized()`; anything unreadable is dropped.
+    /// One pass over the bytes, no intermediate arrays: this runs on every
+    /// build with an input mount.
     public convenience init(serialized bytes: [UInt8], trustingChangesBefore moment: Int64? = nil) {
         self.init(trustingChangesBefore: moment)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
-            guard fields.count == 3, let path = Self.unescape(fields[0]) else { continue }
-            let identity = fields[1].split(separator: UInt8(ascii: " ")).compactMap(Self.integer)
-            guard identity.count == 8, let tail = Self.unhex(fields[2]) else { continue }
-            entries[path] = Entry(identity: Identity(identity), tail: tail)
+        entries.reserveCapacity(bytes.count / 100)
+        var index = 0
+        let end = bytes.count
+        while index < end {
+            var lineEnd = index
+            while lineEnd < end && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            if let (path, entry) = Self.parseLine(bytes[index..<lineEnd]) { entries[path] = entry }
+            index = lineEnd + 1
         }
+        seen.reserveCapacity(entries.count)
     }
 
-    /// A decimal integer, optionally negative, from its ASCII digits.
-    private static func integer(_ digits: ArraySlice<UInt8>) -> Int64? {
+    /// `PATH \t D I S M C MODE UID GID \t HEX`.
+    private static func parseLine(_ line: ArraySlice<UInt8>) -> (String, Entry)? {
+        guard let firstTab = line.firstIndex(of: UInt8(ascii: "\t")),
+              let path = unescape(line[line.startIndex..<firstTab]) else { return nil }
+        var fields: [Int64] = []
+        fields.reserveCapacity(8)
+        var index = firstTab + 1
         var value: Int64 = 0
         var negative = false
-        for (offset, byte) in digits.enumerated() {
-            if offset == 0 && byte == UInt8(ascii: "-") {
+        var digits = 0
+        while index < line.endIndex {
+            let byte = line[index]
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                guard digits > 0 else { return nil }
+                fields.append(negative ? -value : value)
+                value = 0
+                negative = false
+                digits = 0
+                if byte == UInt8(ascii: "\t") { break }
+            } else if byte == UInt8(ascii: "-") && digits == 0 && !negative {
                 negative = true
-                continue
+            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflowSum) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                if overflowTimes || overflowSum { return nil }
+                value = sum
+                digits += 1
+            } else {
+                return nil
             }
-            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowSum) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-            if overflowTimes || overflowSum { return nil }
-            value = sum
+            index += 1
         }
-        return digits.isEmpty ? nil : (negative ? -value : value)
+        guard fields.count == 8, index < line.endIndex, let tail = unhex(line[(index + 1)...]) else { return nil }
+        return (path, Entry(identity: Identity(fields), tail: tail))
     }
 
     /// The cached tail of `path`'s record when its identity is unchanged.
