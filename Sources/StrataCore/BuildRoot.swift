@@ -14,9 +14,6 @@ public final class BuildRoot {
 
     public init(path: String) { self.path = path }
 
-    /// The host path of an absolute path inside the root.
-    public func host(_ inside: String) -> String { path + inside }
-
     public func mountOverlay(lower: [String], upper: String, work: String, volatile: Bool) throws(StrataError) {
         let overlay = Mount.overlay(lower: lower, upper: upper, work: work, target: path, volatile: volatile)
         try during("mount the overlay at \(path)") { try stack.push(overlay) }

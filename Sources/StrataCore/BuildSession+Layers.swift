@@ -50,7 +50,9 @@ extension BuildSession {
             let resolved = ResolvedDependencies(layer.inputs.dependencies ?? [])
             let depsFile = "/tmp/strata-deps"
             try during("write \(depsFile)") {
-                try FileTree.writeFile(root.host(depsFile), resolved.encoded(as: profile.deps.format))
+                // In the root's /tmp, a tmpfs strata mounted; resolved inside the root all the same.
+                guard let target = try RootPath.resolve(depsFile, in: root.path, create: .file) else { return }
+                try FileTree.writeFile(target.host, resolved.encoded(as: profile.deps.format))
             }
             let command = IsolatedCommand(
                 root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],

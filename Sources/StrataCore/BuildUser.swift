@@ -10,27 +10,32 @@ struct BuildUser {
     /// Looks the user up in the root, creating it when missing.
     static func ensure(_ name: String, in root: BuildRoot) throws(StrataError) -> BuildUser {
         try during("set up build user '\(name)' in \(root.path)") {
-            guard let passwdPath = try FileTree.resolveInside(root: root.path, path: "/etc/passwd"),
-                  let groupPath = try FileTree.resolveInside(root: root.path, path: "/etc/group") else {
-                throw StrataError.input("the root has no /etc/passwd or /etc/group, so build.user '\(name)' cannot be created; add them to the base image")
+            // Resolved inside the root: a link at /etc/passwd leads to a file in
+            // the root, and the copy-up of what is written lands in the scratch.
+            guard let passwd = try RootPath.resolve("/etc/passwd", in: root.path),
+                  let group = try RootPath.resolve("/etc/group", in: root.path),
+                  try passwd.status().kind == .regular, try group.status().kind == .regular else {
+                throw StrataError.input("the root has no /etc/passwd or /etc/group (as regular files), so build.user '\(name)' cannot be created; add them to the base image")
             }
-            let passwd = String(decoding: try FileTree.readFile(passwdPath), as: UTF8.self)
-            let entries = passwd.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false) }
+            let passwdPath = passwd.host
+            let groupPath = group.host
+            let passwdText = String(decoding: try FileTree.readFile(passwdPath), as: UTF8.self)
+            let entries = passwdText.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false) }
             if let entry = entries.first(where: { $0.count >= 6 && $0[0] == name }),
                let uid = UInt32(entry[2]), let gid = UInt32(entry[3]) {
                 return BuildUser(name: name, identity: .init(uid: uid, gid: gid), home: String(entry[5]))
             }
-            let group = String(decoding: try FileTree.readFile(groupPath), as: UTF8.self)
+            let groupText = String(decoding: try FileTree.readFile(groupPath), as: UTF8.self)
             let usedUIDs = Set(entries.compactMap { $0.count > 2 ? UInt32($0[2]) : nil })
-            let usedGIDs = Set(group.split(separator: "\n").compactMap { line -> UInt32? in
+            let usedGIDs = Set(groupText.split(separator: "\n").compactMap { line -> UInt32? in
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false)
                 return fields.count > 2 ? UInt32(fields[2]) : nil
             })
             var id: UInt32 = 1000
             while usedUIDs.contains(id) || usedGIDs.contains(id) { id += 1 }
             let home = "/build"
-            try append("\(name):x:\(id):\(id):strata build user:\(home):/bin/sh\n", to: passwdPath, after: passwd)
-            try append("\(name):x:\(id):\n", to: groupPath, after: group)
+            try append("\(name):x:\(id):\(id):strata build user:\(home):/bin/sh\n", to: passwdPath, after: passwdText)
+            try append("\(name):x:\(id):\n", to: groupPath, after: groupText)
             return BuildUser(name: name, identity: .init(uid: id, gid: id), home: home)
         }
     }

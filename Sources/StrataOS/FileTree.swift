@@ -59,9 +59,9 @@ public enum FileTree {
         try walk.directory.changeMode(to: 0o700, path: walk.path())
     }
 
-    /// Creates `path` (absolute, inside the root) and its missing parents below
-    /// `root`, refusing to pass through a symlink: content made by a build must
-    /// not redirect strata outside the root.
+    /// Creates `path` and its missing parents below `root` (a store directory,
+    /// or an archive's extraction directory), refusing to pass through a
+    /// symlink. Paths inside a build root go through `RootPath` instead.
     @discardableResult
     public static func makeDirectories(
         inside root: String, path: String, mode: mode_t = 0o755, created: ((String) -> Void)? = nil
@@ -80,21 +80,6 @@ public enum FileTree {
                 created?(current)
             } else if errno != EEXIST {
                 throw SystemError("create directory", path: current)
-            }
-        }
-        return current
-    }
-
-    /// The host path of `path` inside `root`, checking that no component of it
-    /// is a symlink. Returns nil when it does not exist.
-    public static func resolveInside(root: String, path: String) throws(SystemError) -> String? {
-        var current = root
-        for component in path.split(separator: "/") where component != "." {
-            if component == ".." { throw SystemError("refuse a path with '..'", path: path, errno: EINVAL) }
-            current += "/" + component
-            guard let status = try FileStatus.ifExists(current) else { return nil }
-            if status.kind == .symlink {
-                throw SystemError("refuse to follow a symlink inside the root", path: current, errno: ELOOP)
             }
         }
         return current
