@@ -59,8 +59,8 @@ public final class BuildRoot {
 
     /// `path` inside this root (see `RootPath`); what it had to create is
     /// removed again at teardown.
-    private func resolve(_ path: String, create: RootPath.Creation) throws(SystemError) -> RootPath {
-        guard let resolved = try RootPath.resolve(path, in: self.path, create: create) else {
+    private func resolve(_ path: String, create: RootPath.Creation, followingLinks: Bool = true) throws(SystemError) -> RootPath {
+        guard let resolved = try RootPath.resolve(path, in: self.path, create: create, followingLinks: followingLinks) else {
             throw SystemError("resolve", path: self.path + path, errno: ENOENT)
         }
         madeMountPoints += resolved.created
@@ -86,10 +86,11 @@ public final class BuildRoot {
 
     /// Binds a host path at an absolute path inside the root, creating the
     /// mount point (a directory, or an empty file for a file) when missing.
-    /// A link at the target, or on the way to it, is followed inside the root.
+    /// A link at the target or on the way to it is refused, naming it: only
+    /// an image or a layer can have put it there.
     func bind(_ source: String, at target: String, readOnly: Bool, isDirectory: Bool = true) throws(StrataError) {
         try during("bind \(source) at \(target) in \(path)") {
-            let mountPoint = try resolve(target, create: isDirectory ? .directory : .file)
+            let mountPoint = try resolve(target, create: isDirectory ? .directory : .file, followingLinks: false)
             let kind = try mountPoint.status().kind
             if isDirectory != (kind == .directory) {
                 throw SystemError("\(target) resolves to a \(kind.rawValue) in the root, but \(source) is \(isDirectory ? "a directory" : "not a directory"); bind", path: mountPoint.host, errno: isDirectory ? ENOTDIR : EISDIR)

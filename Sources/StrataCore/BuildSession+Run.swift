@@ -64,17 +64,18 @@ extension BuildSession {
         try root.bind(profile.mounts, profile: profile.path)
         let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
         try during("copy the source into \(root.path)/build/src") {
-            // Resolved inside the root (a link at /build, the output or the
-            // workdir leads somewhere in the root), made when missing.
+            // Made inside the root when missing; a link at /build, the output
+            // or the workdir (only an image or a layer can have put it there)
+            // is refused, naming it.
             let inRoot = { (path: String) throws(SystemError) -> String in
-                guard let resolved = try RootPath.resolve(path, in: root.path, create: .directory) else {
+                guard let resolved = try RootPath.resolve(path, in: root.path, create: .directory, followingLinks: false) else {
                     throw SystemError("resolve", path: root.path + path, errno: ENOENT)
                 }
                 return resolved.host
             }
             let build = try inRoot("/build")
             if let user { try FileTree.changeOwner(build, to: user.identity) }
-            if let existing = try RootPath.resolve("/build/src", in: root.path) {
+            if let existing = try RootPath.resolve("/build/src", in: root.path, followingLinks: false) {
                 try FileTree.remove(existing.host)
             }
             try FileTree.copy(from: source, to: build + "/src", owner: user?.identity)
@@ -94,8 +95,8 @@ extension BuildSession {
     /// owned by the output directory's owner. Returns the entry names.
     private func collectArtifacts(from root: BuildRoot, to output: String) throws(StrataError) -> [String] {
         try during("copy the artifacts from \(profile.build.output) to \(output)") {
-            // Resolved inside the root: a link the build made at the output
-            // (or on the way to it) leads somewhere in the root, never outside.
+            // Resolved inside the root: a link the build itself made at the
+            // output (or on the way to it) leads somewhere in the root, never outside.
             guard let resolved = try RootPath.resolve(profile.build.output, in: root.path),
                   try resolved.status().kind == .directory else { return [] }
             let produced = resolved.host

@@ -71,9 +71,13 @@ public final class RootPath {
 
     /// Resolves `path` (absolute) inside `root`. Returns nil when it does not
     /// exist and `create` is `.none`. Refuses a path that resolves to the
-    /// root itself unless `allowRoot`, and more than 40 links.
+    /// root itself unless `allowRoot`, and more than 40 links. Without
+    /// `followingLinks`, any link on the way is refused (ELOOP, naming it):
+    /// for the places a profile names (mount targets, output, workdir), where
+    /// a link can only have been planted by an image or a layer.
     public static func resolve(
-        _ path: String, in root: String, create: Creation = .none, mode: mode_t = 0o755, allowRoot: Bool = false
+        _ path: String, in root: String, create: Creation = .none, mode: mode_t = 0o755, allowRoot: Bool = false,
+        followingLinks: Bool = true
     ) throws(SystemError) -> RootPath? {
         let rootDescriptor = open(root, STRATA_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if rootDescriptor < 0 { throw SystemError("open the root", path: root) }
@@ -132,6 +136,11 @@ public final class RootPath {
                 continue
             }
             if info.st_mode & S_IFMT == S_IFLNK {
+                guard followingLinks else {
+                    let target = readLink(parent, name) ?? "?"
+                    closeAll()
+                    throw SystemError("refuse to follow the link to \(target) that an image or a layer put at", path: hostPath(name), errno: ELOOP)
+                }
                 links += 1
                 guard links <= 40, let target = readLink(parent, name) else {
                     closeAll()

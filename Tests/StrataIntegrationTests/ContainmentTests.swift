@@ -35,14 +35,25 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory).isEmpty, "the build wrote into a host directory", sourceLocation: sourceLocation)
         }
 
-        /// Shell commands that plant the links in a root (`$1` is the root, or empty inside one).
-        var plant: String {
-            """
-            mkdir -p "$1/etc" "$1/srv" && rm -f "$1/etc/resolv.conf" && \
-            ln -s ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf" && \
-            ln -s \(file) "$1/etc/hostfile" && ln -s \(directory) "$1/srv/hostdir" && \
-            ln -s \(outputDirectory) "$1/srv/out"
-            """
+        /// Where a hostile root puts a link, and where it leads on the host.
+        func link(_ place: String) -> String {
+            switch place {
+            case "/etc/hostfile": file
+            case "/srv/hostdir": directory
+            default: outputDirectory
+            }
+        }
+
+        /// Shell commands that plant a resolv.conf link into /run (as
+        /// systemd-resolved images have) and, when given, a hostile link at
+        /// `place`, in the root `$1`.
+        func plant(_ place: String?) -> String {
+            var script = """
+                mkdir -p "$1/etc" "$1/srv" && rm -f "$1/etc/resolv.conf" && \
+                ln -s ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf"
+                """
+            if let place { script += " && ln -s \(link(place)) \"$1\(place)\"" }
+            return script
         }
     }
 
@@ -92,28 +103,44 @@ import Testing
         return targets(try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)).subtracting(own).sorted()
     }
 
-    @Test func linksPlantedInTheImageLeadNowhereOutsideTheRoot() throws {
-        let sandbox = try Sandbox()
-        let sentinels = try Sentinels(in: sandbox.work)
+    private func hostileImage(_ sandbox: Sandbox, _ sentinels: Sentinels, link place: String?) throws {
         let hostile = sandbox.work + "/hostile-rootfs"
         #expect(try Sandbox.shell("/bin/cp", ["-a", sandbox.work + "/rootfs", hostile]).status == 0)
-        let planted = try Sandbox.shell("/bin/sh", ["-c", sentinels.plant, "plant", hostile])
+        let planted = try Sandbox.shell("/bin/sh", ["-c", sentinels.plant(place), "plant", hostile])
         try #require(planted.status == 0, "\(planted.stderr)")
         #expect(try sandbox.strata(["image", "import", "hostile", hostile]).status == 0)
         try hostileProfile(sandbox, sentinels: sentinels, image: "hostile")
+    }
 
+    /// A root with resolv.conf as a link: builds, reads the host's resolver
+    /// through it, and nothing inside can leave or regain root.
+    @Test func aResolvConfLinkIsFollowedInsideTheRootAndNothingLeavesIt() throws {
+        let sandbox = try Sandbox()
+        let sentinels = try Sentinels(in: sandbox.work)
+        try hostileImage(sandbox, sentinels, link: nil)
         try expectContained(sandbox, sentinels)
     }
 
-    @Test func linksPlantedInAnImportedLayerLeadNowhereOutsideTheRoot() throws {
+    /// A link an image planted at a mount target or at the output is refused,
+    /// naming it, and nothing outside the root changes.
+    @Test(arguments: ["/etc/hostfile", "/srv/hostdir", "/srv/out"])
+    func aLinkPlantedInTheImageIsRefused(place: String) throws {
+        let sandbox = try Sandbox()
+        let sentinels = try Sentinels(in: sandbox.work)
+        try hostileImage(sandbox, sentinels, link: place)
+        try expectRefused(sandbox, sentinels, place: place)
+    }
+
+    /// The same key with content someone else made: a pulled or imported
+    /// layer with a link where the profile mounts or outputs.
+    @Test(arguments: ["/etc/hostfile", "/srv/hostdir", "/srv/out"])
+    func aLinkPlantedInAnImportedLayerIsRefused(place: String) throws {
         let sandbox = try Sandbox()
         let sentinels = try Sentinels(in: sandbox.work)
         try hostileProfile(sandbox, sentinels: sentinels, image: "demo-base")
         let first = try sandbox.build("hello")
         try #require(first.status == 0, "\(first.stderr)")
         let key = try #require((try first.json()["layers"] as? [[String: Any]])?.last?["key"] as? String)
-        // The same key, with content someone else made: the layer's links
-        // planted where this profile mounts, outputs and resolves.
         let blob = sandbox.work + "/real.tar"
         #expect(try sandbox.strata(["layers", "export", key, "-o", blob, "--compression", "none"]).status == 0)
         let description = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: blob + ".json"))) as? [String: Any])
@@ -122,19 +149,16 @@ import Testing
             for directory in ["etc", "srv", "usr", "usr/local", "usr/local/bin"]:
                 add(directory, tarfile.DIRTYPE, mode=0o755)
             add("usr/local/bin/escape-probe", data=open(\(String(reflecting: sandbox.work + "/tools/escape-probe")), "rb").read(), mode=0o4755)
-            add("etc/resolv.conf", tarfile.SYMTYPE, linkname="../run/systemd/resolve/stub-resolv.conf")
-            add("etc/hostfile", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.file)))
-            add("srv/hostdir", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.directory)))
-            add("srv/out", tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.outputDirectory)))
+            add(\(String(reflecting: String(place.dropFirst()))), tarfile.SYMTYPE, linkname=\(String(reflecting: sentinels.link(place))))
             """)
         let imported = try sandbox.strata(["layers", "import", crafted])
         try #require(imported.status == 0, "\(imported.stderr)")
-        try expectContained(sandbox, sentinels)
+        try expectRefused(sandbox, sentinels, place: place)
     }
 
     /// An update layer cannot plant a link where its own recipe mounts (the
     /// mount point is there while it runs), but it can at the output.
-    @Test func aLinkPlantedAtTheOutputByAnUpdateLayerLeadsNowhereOutsideTheRoot() throws {
+    @Test func aLinkPlantedAtTheOutputByAnUpdateLayerIsRefused() throws {
         let sandbox = try Sandbox()
         let sentinels = try Sentinels(in: sandbox.work)
         try hostileProfile(sandbox, sentinels: sentinels, image: "demo-base")
@@ -143,11 +167,16 @@ import Testing
         }
         let updated = try sandbox.strata(["update", sandbox.profile])
         try #require(updated.status == 0, "\(updated.stderr)")
+        try expectRefused(sandbox, sentinels, place: "/srv/out")
+    }
+
+    /// The build exits 4 naming the planted link, tears down, and leaves the host alone.
+    private func expectRefused(_ sandbox: Sandbox, _ sentinels: Sentinels, place: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let run = try sandbox.build("hello")
-        #expect(run.status == 0, "\(run.stderr)")
-        try sandbox.expectTornDown(run)
-        try sentinels.expectUntouched()
-        #expect(try String(contentsOfFile: sandbox.work + "/out/artifact.txt", encoding: .utf8) == "artifact\n")
+        #expect(run.status == 4, "\(run.stdout) \(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.contains("refuse to follow the link") && run.stderr.contains(place), "\(run.stderr)", sourceLocation: sourceLocation)
+        try sandbox.expectTornDown(run, sourceLocation: sourceLocation)
+        try sentinels.expectUntouched(sourceLocation: sourceLocation)
     }
 
     /// Builds hello in `sandbox` and checks that nothing left the root.
