@@ -139,7 +139,7 @@ public final class RootPath {
                 guard followingLinks else {
                     let target = readLink(parent, name) ?? "?"
                     closeAll()
-                    throw SystemError("refuse to follow the link to \(target) that an image or a layer put at", path: hostPath(name), errno: ELOOP)
+                    throw SystemError("refuse to follow the link to \(target) (remove it from the image or layer that put it there, or choose another path in the profile) at", path: hostPath(name), errno: ELOOP)
                 }
                 links += 1
                 guard links <= 40, let target = readLink(parent, name) else {
