@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v13)],
+    // Linux only (overlayfs, mount and user namespaces, openat2): SwiftPM has
+    // no Linux platform entry, so none is listed; nothing builds elsewhere.
     products: [
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .executable(name: "strata", targets: ["strata"]),
@@ -41,6 +42,7 @@ let package = Package(
             name: "StrataCore",
             dependencies: [
                 "StrataOS", "StrataRegistry",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -58,9 +60,14 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
         // `make bench`: strata against cp -a, tar -x, a chroot install and the syscall floor.
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataOS"]),
+        // Unit tests of pure values and of single modules: they run without root.
+        .testTarget(name: "StrataOSTests", dependencies: ["StrataOS"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataOS"]),
         .testTarget(name: "StrataRegistryTests", dependencies: ["StrataRegistry"]),
-        .testTarget(name: "StrataIntegrationTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataCommandsTests", dependencies: ["StrataCommands"]),
+        // The `strata` binary end to end, as root (STRATA_BIN, built by `make test`);
+        // they import no module of ours. Skipped, with the reason, when not root.
+        .testTarget(name: "StrataIntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import StrataCore
 
 struct BuildCommand: ParsableCommand {
@@ -44,77 +43,16 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            let report = try BuildRunner(global: global).build(
-                profile: profile, source: source, output: output, keepFailed: keepFailed, jobs: jobs,
-                cache: BuildCache(from: cacheFrom, to: cacheTo))
-            Output(json: global.json).print(report) { BuildSummary(report: report).text }
-            if !report.succeeded { throw ExitCode(1) }
-        }
-    }
-}
-
-/// The steps of `strata build`, shared with `plan` and `shell`.
-struct BuildRunner {
-    let global: GlobalOptions
-
-    func session(profile reference: String) throws(StrataError) -> BuildSession {
-        let profile = try ProfileLoader.standard(environment: global.environment).load(reference)
-        try Host.prepareForMounts()
-        let session = try BuildSession(store: try global.openStore(), profile: profile, logger: global.logger())
-        session.lockTimeout = global.lockTimeoutSeconds
-        return session
-    }
-
-    func build(profile reference: String, source: String, output: String, keepFailed: Bool, jobs: Int?,
-               cache: BuildCache = BuildCache()) throws(StrataError) -> BuildReport {
-        let session = try session(profile: reference)
-        if let jobs { session.buildEnvironment["STRATA_JOBS"] = String(jobs) }
-        session.cacheFrom = try cache.from.map { ref throws(StrataError) in try global.registryCache(ref, store: session.store) }
-        var report: BuildReport
-        do {
-            defer { session.close() }
-            var timings = BuildReport.Timings()
-            var clock = ContinuousClock.now
-            let plan = try session.plan(source: source)
-            timings.resolve = milliseconds(since: clock)
-            clock = ContinuousClock.now
-            let (ready, created) = try session.prepareLayers(plan)
-            timings.layer = milliseconds(since: clock)
-            report = try session.build(ready, output: output, keepFailed: keepFailed, timings: timings, created: created)
-        }
-        if let to = cache.to {
-            try push(&report, to: try global.registryCache(to, store: session.store))
-        }
-        if !session.profile.gc.isEmpty {
-            let collected = try GarbageCollector(store: session.store).collect(session.profile.gc, dryRun: false)
-            if !collected.removed.isEmpty {
-                Output(json: global.json).note("gc ([gc] of \(session.profile.path)): removed \(collected.removed.count) layer(s), freed \(Quantity.human(bytes: collected.freedBytes))")
+            let options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo)
+            let workflow = try global.workflow(profile: profile, options)
+            let result = try workflow.build(source: source)
+            let output = Output(json: global.json)
+            if let collected = result.collected, !collected.removed.isEmpty {
+                output.note("gc ([gc] of \(workflow.profile.path)): removed \(collected.removed.count) layer(s), freed \(Quantity.human(bytes: collected.freedBytes))")
             }
+            try output.print(result.report) { BuildSummary(report: result.report).text }
+            if !result.report.succeeded { throw ExitCode(1) }
         }
-        return report
-    }
-
-    /// --cache-to: pushes the deps layer (with the layers under it) after
-    /// the build, whatever its outcome: the layer is good either way. A
-    /// failed push is a warning; the build's result stands.
-    private func push(_ report: inout BuildReport, to cache: RegistryCache) throws(StrataError) {
-        guard let top = report.layers.last(where: { $0.role != .base }) else { return }
-        do {
-            let pushed = try cache.push(top.key)
-            let keys = Set(pushed.layers.map(\.key))
-            for index in report.layers.indices where keys.contains(report.layers[index].key) {
-                report.layers[index].pushed = true
-            }
-        } catch {
-            if case .interrupted = error.category { throw error }
-            for index in report.layers.indices where report.layers[index].role != .base { report.layers[index].pushed = false }
-            report.warnings = (report.warnings ?? []) + ["--cache-to \(cache.reference): \(error.message)"]
-        }
-    }
-
-    private func milliseconds(since start: ContinuousClock.Instant) -> Int {
-        let elapsed = ContinuousClock.now - start
-        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 
@@ -125,7 +63,11 @@ struct BuildSummary {
     var text: String {
         var lines = ["strata build of \(report.source) with profile \(report.profile)"]
         for layer in report.layers {
-            var state = ["store": "reused", "built": "created", "pulled": "pulled"][layer.origin.rawValue] ?? ""
+            var state = switch layer.origin {
+            case .store: "reused"
+            case .built: "created"
+            case .pulled: "pulled"
+            }
             if let pushed = layer.pushed { state += pushed ? ", in the cache" : ", not pushed" }
             let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
             lines.append("  \(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")
@@ -143,10 +85,4 @@ struct BuildSummary {
         lines.append("  timings: resolve \(t.resolve) ms, layer \(t.layer) ms, setup \(t.setup) ms, build \(t.build) ms, teardown \(t.teardown) ms")
         return lines.joined(separator: "\n")
     }
-}
-
-/// --cache-from and --cache-to, as given.
-struct BuildCache {
-    var from: String?
-    var to: String?
 }

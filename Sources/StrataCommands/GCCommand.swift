@@ -42,7 +42,7 @@ struct GCCommand: ParsableCommand {
             try Host.prepareForMounts()
             let policy = GCPolicy(maxSize: maxSize.flatMap(Quantity.bytes), maxAge: maxAge.flatMap(Quantity.seconds), keepLast: keepLast)
             let report = try GarbageCollector(store: try global.openStore()).collect(policy, dryRun: dryRun)
-            Output(json: global.json).print(report) {
+            try Output(json: global.json).print(report) {
                 let verb = dryRun ? "would remove" : "removed"
                 var lines = report.removed.map { "\(verb) \($0.key.hex)  \(Quantity.human(bytes: $0.sizeBytes))\($0.damaged.map { "  (damaged: \($0))" } ?? "")" }
                 lines.append("\(verb) \(report.removed.count) layer(s), \(dryRun ? "would free" : "freed") \(Quantity.human(bytes: report.freedBytes)); \(report.remainingLayers) layer(s), \(Quantity.human(bytes: report.remainingBytes)) remain")

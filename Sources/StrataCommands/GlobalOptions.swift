@@ -60,10 +60,20 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// A registry repository as a layer cache of the store, with these options' lock timeout.
-    func registryCache(_ reference: String, store: Store) throws(StrataError) -> RegistryCache {
-        let cache = try RegistryCache(store: store, reference: reference, environment: environment)
-        cache.lockTimeout = lockTimeoutSeconds
-        return cache
+    func registryCache(_ reference: String, store: Store,
+                       compression: ArchiveCompression = .zstd) throws(StrataError) -> RegistryCache {
+        try RegistryCache(store: store, reference: reference, environment: environment,
+                          lockTimeout: lockTimeoutSeconds, compression: compression)
+    }
+
+    /// The workflow of `build`, `plan`, `shell` and `update` for a profile
+    /// named or given by path, with these options and `options`.
+    func workflow(profile reference: String, _ options: BuildOptions = BuildOptions()) throws(StrataError) -> BuildWorkflow {
+        let profile = try ProfileLoader.standard(environment: environment).load(reference)
+        var options = options
+        options.lockTimeout = lockTimeoutSeconds
+        options.environment = environment
+        return try BuildWorkflow(store: try openStore(), profile: profile, options: options, logger: logger())
     }
 
     /// Runs a command body, printing a StrataError the documented way and

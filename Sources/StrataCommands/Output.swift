@@ -6,26 +6,44 @@ import StrataCore
 struct Output {
     let json: Bool
 
-    func print<T: Encodable>(_ value: T, text: () -> String) {
+    /// Prints `value` as JSON (Docs/json.md) or `text()`. A value that cannot
+    /// be encoded is a bug, reported as an error (exit 4), never as `{}`.
+    func print<T: Encodable>(_ value: T, text: () -> String) throws(StrataError) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .custom(Timestamp.encode)
-            let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+            let data: Data
+            do {
+                data = try Self.encoder.encode(value)
+            } catch {
+                throw StrataError(.environment, "could not encode the JSON output (\(error)); this is a bug in strata: please report it with the command you ran")
+            }
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {
             FileHandle.standardOutput.write(Data((text() + "\n").utf8))
         }
     }
 
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom(Timestamp.encode)
+        return encoder
+    }
+
     func error(_ error: StrataError) {
         struct Document: Encodable {
-            struct Body: Encodable { let message: String; let exit_code: Int32 }
+            struct Body: Encodable {
+                let message: String
+                let exitCode: Int32
+                enum CodingKeys: String, CodingKey {
+                    case message
+                    case exitCode = "exit_code"
+                }
+            }
             let error: Body
         }
         FileHandle.standardError.write(Data("strata: error: \(error.message)\n".utf8))
-        if json {
-            print(Document(error: .init(message: error.message, exit_code: error.exitCode))) { "" }
+        if json, let data = try? Self.encoder.encode(Document(error: .init(message: error.message, exitCode: error.exitCode))) {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
     }
 

@@ -32,7 +32,7 @@ struct PullCommand: ParsableCommand {
             guard let report = try cache.pull(parsed) else {
                 throw StrataError(.input, "\(cache.reference) has no layer \(parsed.hex) (no such tag); push it first, or build it here")
             }
-            Output(json: global.json).print(report) {
+            try Output(json: global.json).print(report) {
                 var lines = report.layers.map { entry in
                     chainLine(entry.role, entry.key, entry.pulled ? "pulled (\(Quantity.human(bytes: entry.size)))" : "already in the store")
                 }

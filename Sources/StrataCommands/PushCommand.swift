@@ -30,10 +30,9 @@ struct PushCommand: ParsableCommand {
             try Host.prepareForMounts()
             let store = try global.openStore()
             let record = try layer.record(in: LayerStore(store: store))
-            let cache = try global.registryCache(to, store: store)
-            cache.compression = compression.value
+            let cache = try global.registryCache(to, store: store, compression: compression.value)
             let report = try cache.push(record.key)
-            Output(json: global.json).print(report) {
+            try Output(json: global.json).print(report) {
                 var lines = report.layers.map { entry in
                     chainLine(entry.role, entry.key, entry.uploaded ? "pushed (\(Quantity.human(bytes: entry.size)))" : "already in the registry")
                 }

@@ -25,10 +25,7 @@ struct ShellCommand: ParsableCommand {
     func run() throws {
         var status: Int32 = 0
         try global.handlingErrors {
-            let session = try BuildRunner(global: global).session(profile: profile)
-            defer { session.close() }
-            let (plan, _) = try session.prepareLayers(try session.plan(source: source))
-            status = try session.shell(plan)
+            status = try global.workflow(profile: profile).shell(source: source)
         }
         throw ExitCode(status)
     }

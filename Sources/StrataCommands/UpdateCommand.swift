@@ -22,10 +22,8 @@ struct UpdateCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            let session = try BuildRunner(global: global).session(profile: profile)
-            defer { session.close() }
-            let report = try session.update()
-            Output(json: global.json).print(report) {
+            let report = try global.workflow(profile: profile).update()
+            try Output(json: global.json).print(report) {
                 let what = report.changed
                     ? (report.created ? "created" : "reused (an earlier update had the same state)")
                     : "unchanged: the state is the same, every layer built on it stays valid"

@@ -20,15 +20,19 @@ struct WhyCommand: ParsableCommand {
             let explanation = layers.explainAgainstOthers(record)
             struct Document: Encodable {
                 let key: LayerKey; let role: String; let created: String; let parent: String?
-                let dependencies: Int?; let uses: [LayerUsage.Use]; let use_count: Int; let explanation: Explanation
+                let dependencies: Int?; let uses: [LayerUsage.Use]; let useCount: Int; let explanation: Explanation
+                enum CodingKeys: String, CodingKey {
+                    case key, role, created, parent, dependencies, uses, explanation
+                    case useCount = "use_count"
+                }
             }
             let document = Document(key: record.key, role: record.inputs.role.rawValue, created: record.created,
-                                    parent: record.inputs.parent, dependencies: record.inputs.dependencies?.count,
-                                    uses: usage?.uses ?? [], use_count: usage?.useCount ?? 0, explanation: explanation)
-            Output(json: global.json).print(document) {
+                                    parent: record.inputs.parent?.hex, dependencies: record.inputs.dependencies?.count,
+                                    uses: usage?.uses ?? [], useCount: usage?.useCount ?? 0, explanation: explanation)
+            try Output(json: global.json).print(document) {
                 var lines = ["layer \(record.key.hex) (\(record.inputs.role.rawValue)), created \(record.created)",
                              "  \(explanation.summary)",
-                             "  used \(document.use_count) time(s)\(document.uses.isEmpty ? "" : ", most recently:")"]
+                             "  used \(document.useCount) time(s)\(document.uses.isEmpty ? "" : ", most recently:")"]
                 for use in document.uses.suffix(20).reversed() {
                     lines.append("    \(Timestamp.format(use.at))  profile \(use.profile)\(use.package.map { ", package \($0)" } ?? "")")
                 }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Reads a regular file in 128 KiB chunks without following a final symlink;
 /// the one read loop behind copying, digesting and archiving.
@@ -6,10 +7,9 @@ public enum FileChunks {
     public static func forEach(
         in path: String, _ body: (UnsafeRawBufferPointer) throws(SystemError) -> Void
     ) throws(SystemError) {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        try forEach(descriptor: fd, path: path, body)
+        try FileDescriptor.opening(path, .readOnly, options: .noFollow).closing { file throws(SystemError) in
+            try forEach(descriptor: file.rawValue, path: path, body)
+        }
     }
 
     /// The same over an open descriptor, from its current offset.

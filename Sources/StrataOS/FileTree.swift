@@ -1,5 +1,6 @@
 import CStrataSpawn
 import Glibc
+import SystemPackage
 
 /// Whole-tree operations on directories: copy, remove, create safely inside a root.
 public enum FileTree {
@@ -87,21 +88,22 @@ public enum FileTree {
 
     /// Creates an empty regular file (a bind-mount target) if nothing is there.
     public static func makeEmptyFile(_ path: String, mode: mode_t = 0o644) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode)
-        if fd < 0 { throw SystemError("create file", path: path) }
-        close(fd)
+        let file = try FileDescriptor.opening(path, .writeOnly, options: [.create, .noFollow],
+                                              permissions: FilePermissions(rawValue: mode), operation: "create file")
+        try? file.close()
     }
 
     /// Writes `bytes` to a new file at `path`, replacing any file there.
     public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, sync: Bool = false) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
-        if fd < 0 { throw SystemError("create file", path: path) }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { raw in
-            Result { () throws(SystemError) in try FileChunks.writeAll(raw, to: fd, path: path) }
-        }
-        try written.get()
-        if sync && fsync(fd) != 0 { throw SystemError("fsync", path: path) }
+        try FileDescriptor.opening(path, .writeOnly, options: [.create, .truncate, .noFollow],
+                                   permissions: FilePermissions(rawValue: mode), operation: "create file")
+            .closing { file throws(SystemError) in
+                let written = bytes.withUnsafeBytes { raw in
+                    Result { () throws(SystemError) in try FileChunks.writeAll(raw, to: file.rawValue, path: path) }
+                }
+                try written.get()
+                if sync && fsync(file.rawValue) != 0 { throw SystemError("fsync", path: path) }
+            }
     }
 
     /// The whole content of a regular file.
@@ -113,18 +115,16 @@ public enum FileTree {
 
     /// Flushes the file system that holds `path` (syncfs(2)).
     public static func syncFileSystem(of path: String) throws(SystemError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        if strata_syncfs(fd) != 0 { throw SystemError("syncfs", path: path) }
+        try FileDescriptor.opening(path, .readOnly).closing { file throws(SystemError) in
+            if strata_syncfs(file.rawValue) != 0 { throw SystemError("syncfs", path: path) }
+        }
     }
 
     /// fsync(2) on a directory, so that a rename or a new entry in it is durable.
     public static func syncDirectory(_ path: String) throws(SystemError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw SystemError("fsync", path: path) }
+        try FileDescriptor.opening(path, .readOnly, options: .directory).closing { file throws(SystemError) in
+            if fsync(file.rawValue) != 0 { throw SystemError("fsync", path: path) }
+        }
     }
 
     /// rename(2), refusing to replace an existing directory.

@@ -17,6 +17,13 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         self.errno = Errno(rawValue: code)
     }
 
+    /// An error this module's callers report themselves, with a typed errno.
+    public init(_ operation: String, path: String? = nil, errno: Errno) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
     public var description: String {
         let subject = path.map { " \($0)" } ?? ""
         return "\(operation)\(subject): \(errno.description)"

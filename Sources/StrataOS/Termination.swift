@@ -20,6 +20,15 @@ public enum Termination {
         return received == 0 ? nil : received
     }
 
+    /// "SIGINT" or "SIGTERM" (or the number of another signal).
+    public static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
+    }
+
     /// The child that a termination signal kills.
     static func setForegroundChild(_ pid: Int32) {
         strata_set_foreground_child(pid)

@@ -7,7 +7,7 @@ import Testing
 /// cannot handle: a tree deeper than PATH_MAX, a 255-byte name, a directory
 /// and a file with mode 000. Every walk of StrataOS must measure, digest,
 /// copy and remove such a tree.
-@Suite struct DeepTreeTests {
+@Suite(.needsRoot) struct DeepTreeTests {
     @Test func aTreeDeeperThanPathMaxIsMeasuredAndDigested() throws {
         let directory = try TemporaryDirectory()
         let tree = try DeepTree(at: directory.path + "/tree")

@@ -81,7 +81,7 @@ import Testing
     /// "When the layer format changes" in Docs/lifecycle.md), then update this.
     @Test func theKeyOfAFixedManifestNeverChanges() throws {
         let manifest = InputManifest(
-            format: 1, role: .deps, parent: String(repeating: "0", count: 64), imageDigest: Self.digest,
+            format: 1, role: .deps, parent: LayerKey(String(repeating: "0", count: 64)), imageDigest: Self.digest,
             arch: "x86_64", cacheVersion: 3,
             dependencies: [Dependency(name: "gcc", version: "12.2", release: "14", packageHash: "aa"),
                            Dependency(name: "zlib", version: "1.2.13", release: nil, packageHash: nil)],

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Exit codes and messages of the command line.
-@Suite struct CommandLineTests {
+@Suite(.needsRoot) struct CommandLineTests {
     @Test func notRootExitsFourAndSaysSo() throws {
         let sandbox = try Sandbox()
         let run = try Sandbox.shell("/usr/bin/setpriv", [
@@ -57,7 +57,7 @@ import Testing
     }
 }
 
-@Suite struct ShellTests {
+@Suite(.needsRoot) struct ShellTests {
     @Test func theShellRunsInAFreshScratchRootOverTheLayers() throws {
         let sandbox = try Sandbox()
         let script = sandbox.work + "/shell-input"

@@ -4,7 +4,7 @@ import Testing
 
 /// Many builds at once: one install per missing layer, no waiting between
 /// builds that need different layers.
-@Suite struct ConcurrencyTests {
+@Suite(.needsRoot) struct ConcurrencyTests {
     @Test func eightBuildsOfTheSameSetInstallOnce() throws {
         let sandbox = try Sandbox()
         // A slow install widens the window in which the builds race for the layer.

@@ -7,7 +7,7 @@ import Testing
 /// mounts nothing outside its store, writes nothing outside the root, and a
 /// root process inside cannot leave it; a setuid binary does not make the
 /// build user root again.
-@Suite struct ContainmentTests {
+@Suite(.needsRoot) struct ContainmentTests {
     /// Host paths a hostile root points at, which must stay exactly as they are.
     struct Sentinels {
         let file: String

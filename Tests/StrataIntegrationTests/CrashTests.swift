@@ -4,7 +4,7 @@ import Testing
 
 /// strata killed at every phase: nothing stays mounted or running, nothing
 /// partial is ever used, and the next run cleans up and succeeds.
-@Suite struct CrashTests {
+@Suite(.needsRoot) struct CrashTests {
     @Test(arguments: ["resolve", "install", "rename", "build", "teardown"])
     func sigkillAtEveryPhaseLeavesNothingBehind(point: String) throws {
         let sandbox = try Sandbox()
@@ -60,7 +60,7 @@ import Testing
     }
 }
 
-@Suite struct ImageCrashTests {
+@Suite(.needsRoot) struct ImageCrashTests {
     @Test func aKilledImportLeavesNoImageAndIsSweptByTheNextRun() throws {
         let sandbox = try Sandbox()
         let pauseFile = sandbox.work + "/paused"

@@ -3,7 +3,7 @@ import Testing
 
 /// Every miss is explained as exactly the kind of change that caused it, and
 /// changes that must not invalidate a layer are reported as reuse.
-@Suite struct ExplanationTests {
+@Suite(.needsRoot) struct ExplanationTests {
     /// A sandbox whose hello package has been built once: the layer to compare with.
     private func builtSandbox(withUpdate: Bool = false) throws -> Sandbox {
         let sandbox = try Sandbox()

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite struct GarbageCollectionTests {
+@Suite(.needsRoot) struct GarbageCollectionTests {
     /// Three deps layers, used in the order hello, tools-only, greet-only.
     private func sandboxWithThreeLayers() throws -> (Sandbox, [String]) {
         let sandbox = try Sandbox()

@@ -5,7 +5,7 @@ import Testing
 /// Base images from directories and archives: the same tree, however it
 /// arrives, gives the same rootfs and the same digest; unsafe archives are
 /// refused and leave nothing behind.
-@Suite struct ImageArchiveTests {
+@Suite(.needsRoot) struct ImageArchiveTests {
     /// A tree with every kind of entry strata must carry over, made with the
     /// ordinary tools.
     private func makeTree(_ root: String) throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite struct ImageTests {
+@Suite(.needsRoot) struct ImageTests {
     @Test func importListInspectRemove() throws {
         let sandbox = try Sandbox()
         let list = try sandbox.strata(["--json", "image", "list"])

@@ -3,7 +3,7 @@ import Testing
 
 /// The build runs chrooted in its own namespaces, as its own user, and can
 /// reach nothing of the host but what the profile binds in.
-@Suite struct IsolationTests {
+@Suite(.needsRoot) struct IsolationTests {
     @Test func theBuildIsConfinedToItsRoot() throws {
         let sandbox = try Sandbox()
         let escape = sandbox.work + "/escaped"

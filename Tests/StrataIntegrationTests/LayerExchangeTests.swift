@@ -4,7 +4,7 @@ import Testing
 /// `layers export` and `layers import`: OCI layer blobs that carry deletions
 /// as whiteouts, round trips that change nothing, and imports that refuse
 /// untrusted content. Real overlay mounts; needs root.
-@Suite struct LayerExchangeTests {
+@Suite(.needsRoot) struct LayerExchangeTests {
     /// A sandbox whose deps install deletes a file and a directory of the
     /// base, replaces a directory with a file, empties and refills another
     /// (an opaque directory), and adds a setuid file, a hard link, a symlink

@@ -4,7 +4,7 @@ import Testing
 
 /// A damaged layer is never reused, is shown as damaged, is removed by gc,
 /// and `layers verify` finds every kind of damage, including changed content.
-@Suite struct LayerIntegrityTests {
+@Suite(.needsRoot) struct LayerIntegrityTests {
     enum Damage: String, CaseIterable {
         case truncatedManifest, emptyManifest, missingUpper, manifestOfAnotherLayer
     }

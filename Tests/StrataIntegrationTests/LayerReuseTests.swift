@@ -3,7 +3,7 @@ import Testing
 
 /// The core promise: the dependency layer is created once per distinct
 /// resolved set and reused for as long as that set is unchanged.
-@Suite struct LayerReuseTests {
+@Suite(.needsRoot) struct LayerReuseTests {
     private func depsLayer(_ run: Sandbox.Run) throws -> (key: String, reused: Bool) {
         let layers = try #require(try run.json()["layers"] as? [[String: Any]])
         let deps = try #require(layers.first { $0["role"] as? String == "deps" })

@@ -5,7 +5,7 @@ import Testing
 /// layer in use never loses a file, and no two installs of one key overlap.
 /// (A remover unlinks the lock file of the layer it removed; a build that
 /// had opened the old file must notice and lock the new one.)
-@Suite struct LockRaceTests {
+@Suite(.needsRoot) struct LockRaceTests {
     static let files = Int(ProcessInfo.processInfo.environment["STRATA_RACE_FILES"] ?? "") ?? 3000
     static let rounds = Int(ProcessInfo.processInfo.environment["STRATA_RACE_ROUNDS"] ?? "") ?? 100
 

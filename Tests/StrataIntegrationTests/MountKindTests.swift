@@ -3,7 +3,7 @@ import Testing
 
 /// `[[mount]] kind`: an input mount's content is in the key of every layer
 /// whose recipe runs with it; a cache mount is keyed by its target alone.
-@Suite struct MountKindTests {
+@Suite(.needsRoot) struct MountKindTests {
     private func depsKey(_ run: Sandbox.Run) throws -> String {
         let layers = try #require(try run.json()["layers"] as? [[String: Any]], "\(run.stdout) \(run.stderr)")
         return try #require(layers.first { $0["role"] as? String == "deps" }?["key"] as? String)

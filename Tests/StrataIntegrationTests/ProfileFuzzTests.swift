@@ -5,7 +5,7 @@ import Testing
 /// one must be refused by the real binary with exit 2 and an error that names
 /// the file and the line, quickly, without crashing and without writing
 /// anything (not even the store).
-@Suite struct ProfileFuzzTests {
+@Suite(.needsRoot) struct ProfileFuzzTests {
     /// A small deterministic generator (xorshift), so that a failure repeats.
     struct Generator {
         var state: UInt64

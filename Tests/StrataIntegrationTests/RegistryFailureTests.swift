@@ -4,7 +4,7 @@ import Testing
 /// A pull or push that goes wrong fails with a message that says what, and
 /// leaves no layer (and no temporary layer) behind. Real registry, with
 /// faults made in its storage or by a proxy in front of it. Needs root.
-@Suite struct RegistryFailureTests {
+@Suite(.needsRoot) struct RegistryFailureTests {
     /// A sandbox whose hello deps layer (on an update layer, so a pull has
     /// two blobs to fetch) is pushed; returns the deps key.
     static func pushedChain(_ sandbox: Sandbox, to registry: RegistryServer) throws -> (update: String, deps: String) {

@@ -4,7 +4,7 @@ import Testing
 /// Sharing layers through a real OCI registry (docker-registry on
 /// 127.0.0.1): push from one store, pull into another, and every way a
 /// registry can hand back something it should not. Needs root.
-@Suite struct RegistryTests {
+@Suite(.needsRoot) struct RegistryTests {
     static func layer(_ run: Sandbox.Run, role: String) throws -> [String: Any] {
         let layers = try #require(try run.json()["layers"] as? [[String: Any]], "no layers in \(run.stdout)")
         return try #require(layers.first { $0["role"] as? String == role }, "no \(role) layer in \(run.stdout)")

@@ -3,7 +3,7 @@ import Testing
 
 /// Real outputs of every command, validated against Docs/schema/*.schema.json
 /// (JSON Schema 2020-12, with Debian's python3-jsonschema).
-@Suite struct SchemaTests {
+@Suite(.needsRoot) struct SchemaTests {
     private static let validator = """
         import json, pathlib, sys
         from jsonschema import Draft202012Validator, RefResolver

@@ -3,7 +3,7 @@ import Testing
 
 /// Stores that cannot hold overlay directories are refused up front, and
 /// nothing a build or an install creates can leave a directory behind.
-@Suite struct StoreRobustnessTests {
+@Suite(.needsRoot) struct StoreRobustnessTests {
     @Test func aStoreOnRamfsIsRefusedWithExitFour() throws {
         let sandbox = try Sandbox()
         let mountPoint = sandbox.work + "/ramfs-store"

@@ -4,7 +4,7 @@ import Testing
 
 /// Whatever happens to a build, nothing stays mounted and nothing partial
 /// is left in the store.
-@Suite struct TeardownTests {
+@Suite(.needsRoot) struct TeardownTests {
     @Test func successfulBuildsLeaveNothingMounted() throws {
         let sandbox = try Sandbox()
         let created = try sandbox.build("hello")

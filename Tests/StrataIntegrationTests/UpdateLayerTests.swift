@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The update layer: its key follows the state, not the act of updating.
-@Suite struct UpdateLayerTests {
+@Suite(.needsRoot) struct UpdateLayerTests {
     /// The demo profile with an update whose state is a version file that the
     /// test controls from the host.
     private func sandboxWithUpdate(maxAge: String? = nil) throws -> (Sandbox, String) {

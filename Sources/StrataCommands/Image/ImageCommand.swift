@@ -14,18 +14,23 @@ struct ImageDocument: Encodable {
     let name: String
     let digest: String
     let source: String
-    let imported_at: String
+    let importedAt: String
     let rootfs: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, digest, source, rootfs
+        case importedAt = "imported_at"
+    }
 
     init(_ record: ImageRecord, images: ImageStore) {
         name = record.name
         digest = record.digest
         source = record.source
-        imported_at = record.importedAt
+        importedAt = record.importedAt
         rootfs = images.rootfs(record.name)
     }
 
     var text: String {
-        "\(name)\n  digest   \(digest)\n  source   \(source)\n  imported \(imported_at)\n  rootfs   \(rootfs)"
+        "\(name)\n  digest   \(digest)\n  source   \(source)\n  imported \(importedAt)\n  rootfs   \(rootfs)"
     }
 }

@@ -36,7 +36,7 @@ struct ImageExport: ParsableCommand {
             try images.export(name, to: output, compression: compression.value)
             if output != "-" {
                 struct Document: Encodable { let image: String; let output: String; let compression: String }
-                Output(json: global.json).print(Document(image: name, output: output, compression: compression.name)) {
+                try Output(json: global.json).print(Document(image: name, output: output, compression: compression.name)) {
                     "exported image \(name) to \(output) (\(compression.name))"
                 }
             }

@@ -37,7 +37,7 @@ struct ImageImport: ParsableCommand {
                 output.progress(ImageImport.describe(progress), done: progress.done)
             }
             let document = ImageDocument(record, images: images)
-            output.print(document) { "imported image \(document.text)" }
+            try output.print(document) { "imported image \(document.text)" }
         }
     }
 

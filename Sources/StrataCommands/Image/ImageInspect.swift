@@ -13,7 +13,7 @@ struct ImageInspect: ParsableCommand {
         try global.handlingErrors {
             let images = ImageStore(store: try global.openStore())
             let document = ImageDocument(try images.inspect(name), images: images)
-            Output(json: global.json).print(document) { document.text }
+            try Output(json: global.json).print(document) { document.text }
         }
     }
 }

@@ -11,9 +11,9 @@ struct ImageList: ParsableCommand {
             let images = ImageStore(store: try global.openStore())
             let documents = try images.list().map { ImageDocument($0, images: images) }
             struct Document: Encodable { let images: [ImageDocument] }
-            Output(json: global.json).print(Document(images: documents)) {
+            try Output(json: global.json).print(Document(images: documents)) {
                 documents.isEmpty ? "no images; import one with 'strata image import NAME DIR'"
-                    : documents.map { "\($0.name)  \($0.digest)  \($0.imported_at)" }.joined(separator: "\n")
+                    : documents.map { "\($0.name)  \($0.digest)  \($0.importedAt)" }.joined(separator: "\n")
             }
         }
     }

@@ -18,7 +18,7 @@ struct ImageRemove: ParsableCommand {
             try Host.prepareForMounts()
             try ImageStore(store: try global.openStore()).remove(name)
             struct Document: Encodable { let removed: String }
-            Output(json: global.json).print(Document(removed: name)) { "removed image \(name)" }
+            try Output(json: global.json).print(Document(removed: name)) { "removed image \(name)" }
         }
     }
 }

@@ -18,25 +18,32 @@ struct LayerDocument: Encodable {
     let parent: String?
     let created: String
     let dependencies: Int?
-    let size_bytes: UInt64?
+    let sizeBytes: UInt64?
     let size: String?
-    let last_used: Date?
-    let use_count: Int
+    let lastUsed: Date?
+    let useCount: Int
     let profiles: [String]
     let packages: [String]
     /// Why a damaged layer cannot be used; absent for a sound one.
     let damaged: String?
 
+    enum CodingKeys: String, CodingKey {
+        case key, role, parent, created, dependencies, size, profiles, packages, damaged
+        case sizeBytes = "size_bytes"
+        case lastUsed = "last_used"
+        case useCount = "use_count"
+    }
+
     init(_ record: LayerRecord, usage: LayerUsage?) {
         key = record.key.hex
         role = record.inputs.role.rawValue
-        parent = record.inputs.parent
+        parent = record.inputs.parent?.hex
         created = record.created
         dependencies = record.inputs.dependencies?.count
-        size_bytes = usage?.sizeBytes
+        sizeBytes = usage?.sizeBytes
         size = usage.map { Quantity.human(bytes: $0.sizeBytes) }
-        last_used = usage?.lastUsed
-        use_count = usage?.useCount ?? 0
+        lastUsed = usage?.lastUsed
+        useCount = usage?.useCount ?? 0
         profiles = usage?.profiles ?? []
         packages = usage?.packages ?? []
         damaged = nil
@@ -49,17 +56,17 @@ struct LayerDocument: Encodable {
         parent = nil
         created = ""
         dependencies = nil
-        size_bytes = usage?.sizeBytes
+        sizeBytes = usage?.sizeBytes
         size = usage.map { Quantity.human(bytes: $0.sizeBytes) }
-        last_used = usage?.lastUsed
-        use_count = usage?.useCount ?? 0
+        lastUsed = usage?.lastUsed
+        useCount = usage?.useCount ?? 0
         profiles = usage?.profiles ?? []
         packages = usage?.packages ?? []
         damaged = why
     }
 
     var lastUsedText: String {
-        last_used.map(Timestamp.format) ?? "never"
+        lastUsed.map(Timestamp.format) ?? "never"
     }
 }
 
@@ -79,10 +86,13 @@ struct LayersList: ParsableCommand {
                 case .damaged(let why): LayerDocument(damaged: entry.key, why: why, usage: layers.usage(entry.key))
                 }
             }
-            .sorted { ($0.last_used ?? .distantPast) > ($1.last_used ?? .distantPast) }
-            struct Document: Encodable { let layers: [LayerDocument]; let total_bytes: UInt64 }
-            let total = documents.reduce(0) { $0 + ($1.size_bytes ?? 0) }
-            Output(json: global.json).print(Document(layers: documents, total_bytes: total)) {
+            .sorted { ($0.lastUsed ?? .distantPast) > ($1.lastUsed ?? .distantPast) }
+            struct Document: Encodable {
+                let layers: [LayerDocument]; let totalBytes: UInt64
+                enum CodingKeys: String, CodingKey { case layers, totalBytes = "total_bytes" }
+            }
+            let total = documents.reduce(0) { $0 + ($1.sizeBytes ?? 0) }
+            try Output(json: global.json).print(Document(layers: documents, totalBytes: total)) {
                 if documents.isEmpty { return "no layers" }
                 var lines = documents.map { layer in
                     if let damaged = layer.damaged {
@@ -90,7 +100,7 @@ struct LayersList: ParsableCommand {
                     }
                     let size = (layer.size ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
                     let deps = layer.dependencies.map { "\($0) deps" } ?? ""
-                    return "\(layer.key)  \(layer.role)  \(size) used \(layer.use_count)x, last \(layer.lastUsedText)  \(deps)  profiles: \(layer.profiles.joined(separator: ",")); packages: \(layer.packages.joined(separator: ","))"
+                    return "\(layer.key)  \(layer.role)  \(size) used \(layer.useCount)x, last \(layer.lastUsedText)  \(deps)  profiles: \(layer.profiles.joined(separator: ",")); packages: \(layer.packages.joined(separator: ","))"
                 }
                 lines.append("\(documents.count) layer(s), \(Quantity.human(bytes: total))")
                 return lines.joined(separator: "\n")
@@ -119,11 +129,11 @@ struct LayersInspect: ParsableCommand {
                 let usage: LayerUsage?
             }
             let document = Document(key: record.key, created: record.created, inputs: record.inputs, content: record.content, usage: usage)
-            Output(json: global.json).print(document) {
+            try Output(json: global.json).print(document) {
                 let summary = LayerDocument(record, usage: usage)
                 var lines = ["layer \(record.key.hex)", "  role     \(record.inputs.role.rawValue)",
-                             "  parent   \(record.inputs.parent ?? "-")", "  created  \(record.created)",
-                             "  size     \(summary.size ?? "?")", "  used     \(summary.use_count) time(s), last \(summary.lastUsedText)",
+                             "  parent   \(record.inputs.parent?.hex ?? "-")", "  created  \(record.created)",
+                             "  size     \(summary.size ?? "?")", "  used     \(summary.useCount) time(s), last \(summary.lastUsedText)",
                              "  profiles \(summary.profiles.joined(separator: ", "))",
                              "  packages \(summary.packages.joined(separator: ", "))",
                              "  arch     \(record.inputs.arch), cache_version \(record.inputs.cacheVersion)",
@@ -157,8 +167,11 @@ struct LayersRemove: ParsableCommand {
             try Host.prepareForMounts()
             let layers = LayerStore(store: try global.openStore())
             let removed = try layers.removeRefusingInUse(try layer.existing(in: layers), withChildren: force)
-            struct Document: Encodable { let removed: [LayerKey]; let freed_bytes: UInt64 }
-            Output(json: global.json).print(Document(removed: removed.keys, freed_bytes: removed.bytes)) {
+            struct Document: Encodable {
+                let removed: [LayerKey]; let freedBytes: UInt64
+                enum CodingKeys: String, CodingKey { case removed, freedBytes = "freed_bytes" }
+            }
+            try Output(json: global.json).print(Document(removed: removed.keys, freedBytes: removed.bytes)) {
                 removed.keys.map { "removed layer \($0.hex)" }.joined(separator: "\n")
                     + "\nfreed \(Quantity.human(bytes: removed.bytes))"
             }

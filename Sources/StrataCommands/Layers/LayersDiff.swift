@@ -29,7 +29,7 @@ struct LayersDiff: ParsableCommand {
             let difference = layers.difference(from: old, to: new)
             struct Document: Encodable { let from: LayerKey; let to: LayerKey; let identical: Bool; let summary: String; let difference: ManifestDifference }
             let summary = difference.isEmpty ? "the inputs are identical" : layers.describe(difference, of: new)
-            Output(json: global.json).print(Document(from: old.key, to: new.key, identical: difference.isEmpty,
+            try Output(json: global.json).print(Document(from: old.key, to: new.key, identical: difference.isEmpty,
                                                      summary: summary, difference: difference)) {
                 "\(old.key.short) → \(new.key.short): \(summary)"
             }

@@ -38,7 +38,7 @@ struct LayersExport: ParsableCommand {
             let record = try layer.record(in: LayerStore(store: exchange.store))
             let shared = try exchange.export(record.key, to: output, compression: compression.value)
             let document = SharedLayerDocument(shared, file: output, description: LayerExchange.descriptionPath(for: output))
-            Output(json: global.json).print(document) {
+            try Output(json: global.json).print(document) {
                 "exported layer \(shared.key.hex) to \(output) (\(shared.mediaType), \(Quantity.human(bytes: shared.size)))\n"
                     + "  digest  \(shared.digest)\n  diff id \(shared.diffID)\n  description \(document.description)"
             }
@@ -52,20 +52,26 @@ struct SharedLayerDocument: Encodable {
     let role: String
     let file: String
     let description: String
-    let media_type: String
+    let mediaType: String
     let digest: String
-    let diff_id: String
+    let diffID: String
     let size: UInt64
     var imported: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case key, role, file, description, digest, size, imported
+        case mediaType = "media_type"
+        case diffID = "diff_id"
+    }
 
     init(_ shared: SharedLayer, file: String, description: String, imported: Bool? = nil) {
         key = shared.key
         role = shared.inputs.role.rawValue
         self.file = file
         self.description = description
-        media_type = shared.mediaType
+        mediaType = shared.mediaType
         digest = shared.digest
-        diff_id = shared.diffID
+        diffID = shared.diffID
         size = shared.size
         self.imported = imported
     }

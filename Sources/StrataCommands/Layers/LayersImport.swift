@@ -33,7 +33,7 @@ struct LayersImport: ParsableCommand {
             let (shared, imported) = try exchange.importLayer(from: file, description: description)
             let document = SharedLayerDocument(shared, file: file, description: description ?? LayerExchange.descriptionPath(for: file),
                                                imported: imported)
-            Output(json: global.json).print(document) {
+            try Output(json: global.json).print(document) {
                 imported ? "imported layer \(shared.key.hex) (\(shared.inputs.role.rawValue), \(Quantity.human(bytes: shared.size)))"
                     : "layer \(shared.key.hex) is in the store already; nothing imported"
             }

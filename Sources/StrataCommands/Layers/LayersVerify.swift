@@ -43,7 +43,7 @@ struct LayersVerify: ParsableCommand {
                 let removed: Int
             }
             let document = Document(layers: results, damaged: damaged.count, removed: damaged.filter(\.removed).count)
-            Output(json: global.json).print(document) {
+            try Output(json: global.json).print(document) {
                 var lines = results.map { result in
                     var line = "\(result.key.hex)  \(result.status.rawValue)"
                     if let files = result.files, let bytes = result.bytes { line += "  \(files) entries, \(Quantity.human(bytes: bytes))" }

@@ -1,0 +1,33 @@
+/// Everything a `BuildWorkflow` is told besides the store and the profile:
+/// what `strata build`, `plan`, `shell` and `update` take as options.
+public struct BuildOptions: Sendable {
+    /// How long to wait for a lock another strata holds, in seconds (--lock-timeout).
+    public var lockTimeout: Double = 3600
+    /// Where the artifacts go (--output); relative to the working directory.
+    public var output: String = "."
+    /// Keep the scratch upper of a failed build (--keep-failed).
+    public var keepFailed = false
+    /// Parallel jobs: STRATA_JOBS for the build command, never part of a key (--jobs).
+    public var jobs: Int?
+    /// A registry repository to pull a missing deps layer from (--cache-from).
+    public var cacheFrom: String?
+    /// A registry repository to push the build's layers to (--cache-to).
+    public var cacheTo: String?
+    /// Where registry credentials are looked up (STRATA_REGISTRY_*, DOCKER_CONFIG, HOME).
+    public var environment: [String: String] = [:]
+    /// Apply the profile's [gc] limits after a build, as `strata build` does.
+    public var collectGarbage = true
+
+    public init(lockTimeout: Double = 3600, output: String = ".", keepFailed: Bool = false, jobs: Int? = nil,
+                cacheFrom: String? = nil, cacheTo: String? = nil, environment: [String: String] = [:],
+                collectGarbage: Bool = true) {
+        self.lockTimeout = lockTimeout
+        self.output = output
+        self.keepFailed = keepFailed
+        self.jobs = jobs
+        self.cacheFrom = cacheFrom
+        self.cacheTo = cacheTo
+        self.environment = environment
+        self.collectGarbage = collectGarbage
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import StrataOS
+
+extension BuildSession {
+    /// Makes every layer of the plan exist and holds it in use (a shared
+    /// lock) until `close()`. A missing deps layer is pulled from
+    /// --cache-from or created under its exclusive lock, so that of N builds
+    /// that need it, one installs and the others wait and reuse it.
+    public func prepare(_ plan: BuildPlan) throws(StrataError) -> ReadyBuild {
+        let package = String(plan.source.split(separator: "/").last ?? "")
+        try recordUse(of: plan.parents, package: package)
+        let deps = plan.deps
+        var created: Set<LayerKey> = []
+        var pulled: Set<LayerKey> = []
+        for _ in 0..<3 {
+            let layerLock = try openLock(layers.lockPath(deps.key))
+            if !layers.exists(deps.key) {
+                try wait(for: layerLock, .exclusive, what: "deps layer \(deps.key.short)")
+                if case .damaged(let why) = layers.condition(deps.key) {
+                    warnings.append("deps layer \(deps.key.short) was damaged (\(why)); it was rebuilt")
+                }
+                if !layers.exists(deps.key) {
+                    if try pullFromCache(deps.key) {
+                        pulled.insert(deps.key)
+                    } else {
+                        try createLayer(deps, lowers: plan.parents.lowers)
+                        created.insert(deps.key)
+                    }
+                }
+            }
+            // Held shared from here: gc and `layers rm` leave the layer alone.
+            try wait(for: layerLock, .shared, what: "deps layer \(deps.key.short)")
+            if layers.exists(deps.key) {
+                held.append(layerLock)
+                try layers.recordUse(deps.key, profile: profile.name, package: package)
+                let ready = BuildPlan(profile: plan.profile, parents: plan.parents, source: plan.source,
+                                      deps: deps.madeReady(), depsUpper: plan.depsUpper)
+                return ReadyBuild(plan: ready, created: created, pulled: pulled)
+            }
+            // Removed between our check and our lock (a gc): start again.
+            layerLock.unlock()
+        }
+        throw .environment("deps layer \(deps.key.short) was removed three times while this build waited for it; stop the gc or layers rm that keeps removing it")
+    }
+
+    /// Counts a use of the update layer, if the profile has one.
+    func recordUse(of parents: ParentLayers, package: String?) throws(StrataError) {
+        if let update = parents.update {
+            try layers.recordUse(update.key, profile: profile.name, package: package)
+        }
+    }
+
+    /// Pulls a missing layer (whose exclusive lock the caller holds) from
+    /// `--cache-from`. A registry that lacks it, fails or serves bad content
+    /// is not fatal: the layer is built here, with a warning for the last two.
+    private func pullFromCache(_ key: LayerKey) throws(StrataError) -> Bool {
+        guard let cacheFrom else { return false }
+        do {
+            if let report = try cacheFrom.pull(key, lockedByCaller: [key]) {
+                logger.info("deps layer \(key.short) pulled from \(report.reference) (\(report.pulledBytes) bytes)")
+                return true
+            }
+            logger.info("deps layer \(key.short) is not in \(cacheFrom.reference); building it")
+        } catch {
+            if case .interrupted = error.category { throw error }
+            warnings.append("--cache-from \(cacheFrom.reference): \(error.message); the layer was built here instead")
+        }
+        return false
+    }
+
+    /// Builds one deps layer in `layers/.tmp-*`: runs the install command in
+    /// an overlay over `lowers`, then renames the upper into place. On failure
+    /// the temporary layer is discarded: nothing partial is ever used.
+    private func createLayer(_ layer: PlannedLayer, lowers: [String]) throws(StrataError) {
+        let (pending, status) = try fillNewLayer(over: lowers) { root throws(StrataError) -> Int32 in
+            let resolved = ResolvedDependencies(layer.inputs.dependencies ?? [])
+            let depsFile = "/tmp/strata-deps"
+            try during("write \(depsFile)") {
+                // In the root's /tmp, a tmpfs strata mounted; resolved inside the root all the same.
+                guard let target = try RootPath.resolve(depsFile, in: root.path, create: .file) else { return }
+                try FileTree.writeFile(target.host, resolved.encoded(as: profile.deps.format))
+            }
+            let command = IsolatedCommand(
+                root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],
+                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile]), network: true)
+            logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
+            let status = try during("run the install command") { try command.start(stdout: 2).wait() }
+            try StrataError.checkInterruption()
+            PausePoint.install.pauseIfRequested()
+            return status
+        }
+        guard status == 0 else {
+            layers.discard(pending)
+            throw StrataError(.dependencies,
+                "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
+        }
+        try commit(pending, key: layer.key, inputs: layer.inputs, mountEntries: try mountEntries())
+    }
+
+    /// A new temporary layer filled by `fill`, which runs in an overlay over
+    /// `lowers` whose upper is the layer's, with the system mounts (network
+    /// on, as installs download) and the profile's binds. Everything is
+    /// unmounted before it returns; on any failure the layer is discarded.
+    func fillNewLayer<Result>(
+        over lowers: [String], _ fill: (BuildRoot) throws(StrataError) -> Result
+    ) throws(StrataError) -> (PendingLayer, Result) {
+        let pending = try layers.begin()
+        let root = BuildRoot(path: mountPoint)
+        do {
+            try root.mountOverlay(lower: lowers, upper: pending.upper, work: pending.work, volatile: false)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            let result = try fill(root)
+            try tearDown(root)
+            return (pending, result)
+        } catch {
+            root.teardown()
+            layers.discard(pending)
+            throw error
+        }
+    }
+
+    /// Renames a filled layer into place under `key`, or discards it if that fails.
+    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest, mountEntries: [String: [String: String]]) throws(StrataError) {
+        do {
+            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs),
+                              mountEntries: mountEntries)
+        } catch {
+            layers.discard(pending)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import StrataOS
+
+extension BuildSession {
+    /// The base image and the current update layer, held in use until
+    /// `close()`. Creates no layer.
+    public func planParents() throws(StrataError) -> ParentLayers {
+        held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
+        let image = try images.inspect(profile.base.image)
+        let baseInputs = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
+        let base = PlannedLayer(role: .base, key: baseInputs.key, exists: true, inputs: baseInputs)
+        let (update, updateStatus) = try currentUpdate(base: base.key)
+        let lowers = (update.map { [layers.upper($0.key)] } ?? []) + [images.rootfs(image.name)]
+        return ParentLayers(image: image, base: base, update: update, updateStatus: updateStatus, lowers: lowers)
+    }
+
+    /// Plans the parents, resolves the source's dependencies in a throwaway
+    /// overlay over them, and computes the deps layer's key. Creates no layer.
+    public func plan(source: String) throws(StrataError) -> BuildPlan {
+        let parents = try planParents()
+        let sourcePath = Store.absolute(source)
+        guard (try? FileStatus.ifExists(sourcePath))??.kind == .directory else {
+            throw .input("source \(sourcePath) is not a directory; give the unpacked source tree of the package")
+        }
+        let resolved = try resolve(source: sourcePath, lowers: parents.lowers)
+        let depsInputs = InputManifest.deps(parent: parents.top.key, imageDigest: parents.image.digest, profile: profile,
+                                            mounts: try mountInputs(), resolved: resolved)
+        let key = depsInputs.key
+        let condition = layers.condition(key)
+        let exists = condition?.record != nil
+        if case .damaged(let why) = condition {
+            logger.warning("deps layer \(key.short) is damaged (\(why)); it will be rebuilt")
+        }
+        logger.info("deps layer \(key.short): \(exists ? "exists" : "missing") (\(resolved.dependencies.count) dependencies)")
+        var explanation: Explanation?
+        if case .damaged(let why) = condition {
+            explanation = Explanation(closest: nil, difference: nil, summary: "deps layer rebuilt: the store's copy is damaged (\(why))")
+        } else if !exists {
+            explanation = Explanation.forMiss(depsInputs, mountEntries: try mountEntries(), in: layers)
+        }
+        return BuildPlan(profile: profile, parents: parents, source: sourcePath,
+                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs, explanation: explanation),
+                         depsUpper: layers.upper(key))
+    }
+
+    /// The profile's mounts as recipes see them, input mounts digested once per session.
+    public func mountInputs() throws(StrataError) -> MountInputs {
+        if let digestedMounts { return digestedMounts }
+        let digested = try MountInputs.digest(profile, store: store, withEntries: false)
+        digestedMounts = digested
+        return digested
+    }
+
+    /// The entry digests of the input mounts, for a layer being made or
+    /// explained (a second walk, cheap through the file digest cache). Empty
+    /// if the content changed since `mountInputs()` digested it: the entries
+    /// must describe the content the key was made from.
+    func mountEntries() throws(StrataError) -> [String: [String: String]] {
+        let first = try mountInputs()
+        if first.recipe.allSatisfy({ $0.kind != .input }) { return [:] }
+        let listed = try MountInputs.digest(profile, store: store, withEntries: true)
+        return listed.recipe == first.recipe ? listed.entries : [:]
+    }
+
+    /// The profile's most recent update layer, held in use; nil when the
+    /// profile has none yet (or no [update] table).
+    private func currentUpdate(base: LayerKey) throws(StrataError) -> (PlannedLayer?, UpdateStatus?) {
+        guard let update = profile.update else { return (nil, nil) }
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
+        guard let pointer = UpdatePointer.read(store: store, chain: chain) else {
+            return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
+        }
+        let layerLock = try lock(layers.lockPath(pointer.key), .shared, what: "update layer \(pointer.key.short)")
+        let condition = layers.condition(pointer.key)
+        if case .damaged(let why) = condition {
+            layerLock.unlock()
+            throw .environment("update layer \(pointer.key.short) of profile \(profile.name) is damaged (\(why)); run 'strata layers verify --repair' and then 'strata update \(profile.name)' to make it anew")
+        }
+        guard let record = condition?.record else {
+            layerLock.unlock()
+            return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
+        }
+        held.append(layerLock)
+        return (PlannedLayer(role: .update, key: pointer.key, exists: true, inputs: record.inputs),
+                UpdateStatus(key: pointer.key, checked: pointer.checked, maxAge: update.maxAge))
+    }
+
+    /// Runs the resolve command in a throwaway overlay over `lowers`, with the
+    /// source bound read-only at /build/src, and parses what it prints.
+    private func resolve(source: String, lowers: [String]) throws(StrataError) -> ResolvedDependencies {
+        let upper = directory + "/resolve-upper"
+        let work = directory + "/resolve-work"
+        try during("create \(upper)") {
+            try FileTree.makeDirectories(inside: "", path: upper)
+            try FileTree.makeDirectories(inside: "", path: work)
+        }
+        let root = BuildRoot(path: mountPoint)
+        let result: (status: Int32, output: [UInt8])
+        do {
+            try root.mountOverlay(lower: lowers, upper: upper, work: work, volatile: true)
+            try root.mountSystem(network: true)
+            try root.bind(profile.mounts, profile: profile.path)
+            try root.bind(source, at: "/build/src", readOnly: true)
+            let command = IsolatedCommand(
+                root: root.path, workingDirectory: "/build/src", arguments: ["/bin/sh", "-c", profile.deps.resolve],
+                environment: environment(), network: true)
+            logger.info("resolving dependencies: \(profile.deps.resolve)")
+            PausePoint.resolve.pauseIfRequested()
+            result = try during("run the resolve command") { try command.runCollectingOutput() }
+            try StrataError.checkInterruption()
+        } catch {
+            root.teardown()
+            throw error
+        }
+        try tearDown(root)
+        try during("remove \(upper)") {
+            try FileTree.remove(upper)
+            try FileTree.remove(work)
+        }
+        guard result.status == 0 else {
+            throw StrataError(.dependencies,
+                "the resolve command of \(profile.path) exited with status \(result.status); its messages are above. Check [deps] resolve and the package's build dependencies")
+        }
+        return try ResolvedDependencies.parse(result.output, format: profile.deps.format,
+                                              source: "output of the resolve command of \(profile.path)")
+    }
+}

@@ -1,0 +1,79 @@
+/// What `strata plan` shows: each layer a build would reuse or create, the
+/// state of the update layer, and warnings (Docs/json.md, plan.schema.json).
+public struct PlanReport: Sendable, Encodable {
+    public struct Layer: Sendable, Encodable {
+        public enum Action: String, Sendable, Encodable { case reuse, create }
+        public let role: InputManifest.Role
+        public let key: LayerKey
+        public let action: Action
+        public let dependencies: Int?
+        public let explanation: Explanation?
+        /// True when the store has the layer (JSON `reused`).
+        public var reused: Bool { action == .reuse }
+
+        enum CodingKeys: String, CodingKey { case role, key, action, reused, dependencies, explanation }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(role, forKey: .role)
+            try container.encode(key, forKey: .key)
+            try container.encode(action, forKey: .action)
+            try container.encode(reused, forKey: .reused)
+            try container.encodeIfPresent(dependencies, forKey: .dependencies)
+            try container.encodeIfPresent(explanation, forKey: .explanation)
+        }
+    }
+
+    public struct Update: Sendable, Encodable {
+        public let key: LayerKey?
+        public let checked: String?
+        public let ageSeconds: Int?
+        public let maxAgeSeconds: Int?
+        public let stale: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case key, checked, stale
+            case ageSeconds = "age_seconds"
+            case maxAgeSeconds = "max_age_seconds"
+        }
+    }
+
+    public let profile: String
+    public let source: String
+    public let layers: [Layer]
+    public let reusesEverything: Bool
+    public let update: Update?
+    public let warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case profile, source, layers, update, warnings
+        case reusesEverything = "reuses_everything"
+    }
+
+    init(_ plan: BuildPlan) {
+        profile = plan.profile.name
+        source = plan.source
+        layers = plan.layers.map {
+            Layer(role: $0.role, key: $0.key, action: $0.exists ? .reuse : .create,
+                  dependencies: $0.inputs.dependencies?.count, explanation: $0.explanation)
+        }
+        reusesEverything = plan.reusesEverything
+        update = plan.updateStatus.map {
+            Update(key: $0.key, checked: $0.checked.map(Timestamp.format), ageSeconds: $0.ageSeconds.map { Int($0) },
+                   maxAgeSeconds: $0.maxAge.map { Int($0) }, stale: $0.stale)
+        }
+        warnings = Self.warnings(plan.updateStatus, profile: plan.profile.reference ?? plan.profile.name)
+    }
+
+    /// An update layer that is missing or older than [update] max_age.
+    static func warnings(_ status: UpdateStatus?, profile: String) -> [String] {
+        guard let status else { return [] }
+        if status.key == nil {
+            return ["no update layer yet: builds use the base image as imported; run 'strata update \(profile)'"]
+        }
+        if status.stale, let age = status.ageSeconds, let maxAge = status.maxAge {
+            return ["the update layer was last updated \(Quantity.human(seconds: age)) ago, more than [update] max_age (\(Quantity.human(seconds: maxAge))); run 'strata update \(profile)'"]
+        }
+        return []
+    }
+}

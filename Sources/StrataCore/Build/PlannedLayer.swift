@@ -1,0 +1,15 @@
+/// One layer of a plan: its key, its inputs, and whether the store has it.
+public struct PlannedLayer: Sendable {
+    public let role: InputManifest.Role
+    public let key: LayerKey
+    /// True when the store already holds it, so a build would reuse it.
+    public let exists: Bool
+    public let inputs: InputManifest
+    /// For a layer that does not exist: why not, against the closest one that does.
+    public var explanation: Explanation? = nil
+
+    /// The same layer, now in the store.
+    func madeReady() -> PlannedLayer {
+        PlannedLayer(role: role, key: key, exists: true, inputs: inputs, explanation: explanation)
+    }
+}

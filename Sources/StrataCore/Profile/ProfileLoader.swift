@@ -1,0 +1,51 @@
+import StrataOS
+import TOMLKit
+
+/// Finds profiles by name and reads them. Unknown keys, wrong types and
+/// malformed TOML are errors that name the file and the line.
+public struct ProfileLoader: Sendable {
+    /// Directories searched for NAME.toml, in order.
+    public var searchPath: [String]
+
+    public init(searchPath: [String]) { self.searchPath = searchPath }
+
+    /// /etc/strata/profiles, then each directory of STRATA_PROFILE_PATH.
+    public static func standard(environment: [String: String]) -> ProfileLoader {
+        let extra = (environment["STRATA_PROFILE_PATH"] ?? "").split(separator: ":").map(String.init)
+        return ProfileLoader(searchPath: ["/etc/strata/profiles"] + extra)
+    }
+
+    /// A value containing "/" or ending in ".toml" is a file path; anything
+    /// else is a name looked up in the search path.
+    public func load(_ reference: String) throws(StrataError) -> Profile {
+        var profile = try find(reference)
+        profile.reference = reference
+        return profile
+    }
+
+    private func find(_ reference: String) throws(StrataError) -> Profile {
+        if reference.contains("/") || reference.hasSuffix(".toml") {
+            let name = String(reference.split(separator: "/").last ?? "")
+            return try Self.read(path: reference, name: name.hasSuffix(".toml") ? String(name.dropLast(5)) : name)
+        }
+        for directory in searchPath {
+            let candidate = directory + "/" + reference + ".toml"
+            if (try? FileStatus.ifExists(candidate)) != nil {
+                return try Self.read(path: candidate, name: reference)
+            }
+        }
+        let searched = searchPath.joined(separator: ", ")
+        throw .input("profile '\(reference)' not found in \(searched); put \(reference).toml in one of them, add its directory to STRATA_PROFILE_PATH, or pass a path")
+    }
+
+    static func read(path: String, name: String) throws(StrataError) -> Profile {
+        let bytes: [UInt8]
+        do { bytes = try FileTree.readFile(path) } catch {
+            throw .input("cannot read profile \(path): \(error.errno.description); check the path and that it is a readable file")
+        }
+        if let (line, column) = ProfileRules.invalidUTF8(bytes) {
+            throw .input("\(path):\(line):\(column): this byte is not valid UTF-8; a profile (TOML) must be UTF-8 text: re-save it as UTF-8")
+        }
+        return try ProfileParser(text: String(decoding: bytes, as: UTF8.self), path: path, name: name).parse()
+    }
+}

@@ -1,0 +1,82 @@
+// Store/ — the store on disk: its layout and check (Store), base images,
+// finished layers with their locks, use, integrity and removal, update
+// pointers, scratch directories owned by living processes, gc, input mounts
+// digested through the file digest cache, and the explanation of a miss
+// against the closest layer. May use: Support, Profile, Keys, StrataOS.
+// Runs no command and mounts nothing.
+
+import Crypto
+import StrataOS
+
+/// The store directory and its fixed layout (DESIGN.md, "Store layout").
+public struct Store: Sendable {
+    public static let defaultPath = "/var/lib/strata"
+
+    public let root: String
+
+    public var images: String { root + "/images" }
+    public var layers: String { root + "/layers" }
+    public var builds: String { root + "/builds" }
+    public var locks: String { root + "/locks" }
+    /// Which update layer is the most recent for a base and an update recipe.
+    public var updates: String { root + "/updates" }
+    /// Speed-ups that can be deleted at any time (input mount file digests).
+    public var cache: String { root + "/cache" }
+
+    /// The file digest cache of the input mount at `source` (a host path).
+    func mountDigestCache(for source: String) -> String {
+        cache + "/mount-" + SHA256.hash(data: Array(source.utf8)).prefix(16).map { hexByte($0) }.joined()
+    }
+
+    /// --store, else $STRATA_STORE, else /var/lib/strata.
+    public static func path(option: String?, environment: [String: String]) -> String {
+        option ?? environment["STRATA_STORE"] ?? defaultPath
+    }
+
+    /// Opens the store at `path`, creating its directories. The first time
+    /// a store is used on a file system, checks that overlayfs can keep upper
+    /// and work directories there, and refuses it otherwise.
+    public static func open(_ path: String) throws(StrataError) -> Store {
+        let store = Store(root: absolute(path))
+        for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates, store.cache] {
+            do {
+                try FileTree.makeDirectory(directory, existingOK: true)
+            } catch {
+                throw .environment("cannot create \(directory): \(error.errno); pass a writable --store")
+            }
+        }
+        try store.checkFileSystem()
+        return store
+    }
+
+    /// `.strata-store` records the device the store was checked on, so the
+    /// probe runs again only when the store moved to another file system.
+    private func checkFileSystem() throws(StrataError) {
+        let marker = root + "/.strata-store"
+        guard let device = (try? FileStatus(path: builds))?.device else { return }
+        let expected = "strata store checked on device \(device)\n"
+        if let recorded = try? FileTree.readFile(marker), recorded == Array(expected.utf8) { return }
+        if let problem = FileSystemProbe.problem(in: builds) {
+            throw .environment("store \(root) cannot be used: \(problem). Pass --store (or STRATA_STORE) on a local file system such as ext4, xfs, btrfs or tmpfs")
+        }
+        try? FileTree.writeFile(marker, Array(expected.utf8))
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return normalized(path) }
+        return normalized((CurrentProcess.workingDirectory ?? "/") + "/" + path)
+    }
+
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// A short random identifier for builds and temporary layers.
+func randomIdentifier() -> String {
+    String(UInt64.random(in: 0...UInt64.max), radix: 16)
+}
