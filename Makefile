@@ -12,7 +12,9 @@ E2E_PACKAGES = debootstrap dpkg-dev docker-registry
 
 BENCH_DIR ?= /var/tmp/strata-bench
 
-.PHONY: all build release install demo test e2e bench bench-registry clean apt-prerequisites
+BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
+
+.PHONY: all build release install demo test e2e bench bench-registry bench-debian clean apt-prerequisites
 
 all: build
 
@@ -65,6 +67,14 @@ bench-registry: release
 	if [ -z "$$key" ]; then $(MAKE) --no-print-directory e2e; \
 		key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list | python3 -c 'import json,sys; print(next(l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"))'); fi; \
 	sh Benchmarks/registry.sh "$$strata" "$(E2E_DIR)/store" "$$key" "$(BENCH_DIR)/registry" $(BENCH_ROUNDS)
+
+# Real Debian packages (tree, six) built by strata and by sbuild --chroot-mode=unshare,
+# interleaved, BENCH_ROUNDS rounds (default 3): medians and ratios. Needs the Debian
+# mirror; takes about half an hour. Not in CI.
+bench-debian: release
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES)"
+	python3 Benchmarks/debian.py "$$($(SWIFT) build -c release --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/debian" \
+		$(or $(BENCH_ROUNDS),3) $(BENCH_DEBIAN_SOURCES)
 
 clean:
 	rm -rf .build .demo .cache

@@ -3,8 +3,9 @@
 # update layer, and three source packages fetched with apt-get source —
 # tree and sysvbanner share one build-dependency set, hello has another.
 # Checks that the .debs exist and dpkg-deb reads them, that sysvbanner reused
-# tree's deps layer, that hello created its own, and that rebuilding tree
-# reuses every layer with a fast setup. Then shares tree's deps layer through a
+# tree's deps layer, that hello created its own stacked on tree's (it adds
+# help2man and texinfo: [deps] incremental), and that rebuilding tree skips
+# the resolver ([deps] inputs) and reuses every layer with a fast setup. Then shares tree's deps layer through a
 # docker-registry on 127.0.0.1: pushed from this store, pulled by a build in a
 # second, empty store, which must not install anything. Usage: e2e.sh STRATA CACHE_DIR
 set -eu
@@ -71,7 +72,7 @@ step "Building tree (creates the deps layer for debhelper-compat 13)"
 build tree tree
 step "Building sysvbanner (same build dependencies: reuses tree's deps layer)"
 build sysvbanner sysvbanner
-step "Building hello (help2man and texinfo too: its own deps layer)"
+step "Building hello (help2man and texinfo too: its own deps layer, stacked on tree's)"
 build hello hello
 step "Rebuilding tree (every layer reused)"
 build tree-again tree
@@ -82,10 +83,16 @@ step "Checks"
 [ "$(deps_reused sysvbanner)" = "True" ] || fail "sysvbanner did not reuse tree's deps layer"
 [ "$(deps_key hello)" != "$(deps_key tree)" ] || fail "hello should have its own deps layer"
 [ "$(deps_reused hello)" = "False" ] || fail "hello should have created its deps layer"
+[ "$(json "$results/hello.json" '[l for l in d["layers"] if l["role"] == "deps"][0].get("stands_on")')" = "$(deps_key tree)" ] \
+    || fail "hello's deps layer should be stacked on tree's (its set holds tree's)"
+added=$(json "$results/hello.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["added"]')
+[ "$(json "$results/tree.json" 'd["resolution"]["cached"]')" = "False" ] || fail "the first build of tree cannot have a cached resolution"
+[ "$(json "$results/tree-again.json" 'd["resolution"]["cached"]')" = "True" ] || fail "the rebuild of tree ran the resolver although debian/control is unchanged"
+"$strata" layers verify > /dev/null || fail "layers verify found a damaged layer"
 [ "$(json "$results/tree-again.json" 'all(l["reused"] for l in d["layers"])')" = "True" ] || fail "the rebuild of tree did not reuse every layer"
 setup=$(json "$results/tree-again.json" 'd["timings_ms"]["setup"]')
 [ "$setup" -lt 1000 ] || fail "the rebuild's setup took $setup ms"
-echo "ok: .debs read by dpkg-deb; sysvbanner reused tree's deps layer; hello built its own; the rebuild of tree reused everything (setup $setup ms)"
+echo "ok: .debs read by dpkg-deb; sysvbanner reused tree's deps layer; hello stacked its own on it (+$added packages); the rebuild of tree reused everything with a cached resolution (resolve $(json "$results/tree-again.json" 'd["timings_ms"]["resolve"]') ms, setup $setup ms)"
 
 step "Sharing: push tree's deps layer to a registry, build tree in an empty store that pulls it"
 registry="$cache/registry"

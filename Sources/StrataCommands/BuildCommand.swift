@@ -34,6 +34,9 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A registry repository to push the build's layers to, when it lacks them.", valueName: "ref"))
     var cacheTo: String?
 
+    @Flag(name: .long, help: "Run the resolver even when [deps] inputs are unchanged, and renew the cached resolution.")
+    var noResolveCache = false
+
     @Argument(help: ArgumentHelp("The unpacked source tree of the package.", valueName: "source-dir"))
     var source: String
 
@@ -43,7 +46,8 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            let options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo)
+            let options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo,
+                                       resolveCache: !noResolveCache)
             let workflow = try global.workflow(profile: profile, options)
             let result = try workflow.build(source: source)
             let output = Output(json: global.json)
@@ -62,12 +66,14 @@ struct BuildSummary {
 
     var text: String {
         var lines = ["strata build of \(report.source) with profile \(report.profile)"]
+        if let resolution = report.resolution { lines.append("  \(resolution.summary)") }
         for layer in report.layers {
             var state = switch layer.origin {
             case .store: "reused"
             case .built: "created"
             case .pulled: "pulled"
             }
+            if let lower = layer.standsOn { state += " on \(lower.short)…" + (layer.added.map { " (+\($0) packages)" } ?? "") }
             if let pushed = layer.pushed { state += pushed ? ", in the cache" : ", not pushed" }
             let count = layer.dependencies.map { " (\($0) dependencies)" } ?? ""
             lines.append("  \(layer.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(layer.key.hex)  \(state)\(count)")

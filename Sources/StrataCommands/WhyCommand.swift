@@ -21,18 +21,21 @@ struct WhyCommand: ParsableCommand {
             struct Document: Encodable {
                 let key: LayerKey; let role: String; let created: String; let parent: String?
                 let dependencies: Int?; let uses: [LayerUsage.Use]; let useCount: Int; let explanation: Explanation
+                let standsOn: LayerKey?
                 enum CodingKeys: String, CodingKey {
                     case key, role, created, parent, dependencies, uses, explanation
                     case useCount = "use_count"
+                    case standsOn = "stands_on"
                 }
             }
             let document = Document(key: record.key, role: record.inputs.role.rawValue, created: record.created,
                                     parent: record.inputs.parent?.hex, dependencies: record.inputs.dependencies?.count,
-                                    uses: usage?.uses ?? [], useCount: usage?.useCount ?? 0, explanation: explanation)
+                                    uses: usage?.uses ?? [], useCount: usage?.useCount ?? 0, explanation: explanation, standsOn: record.standsOn)
             try Output(json: global.json).print(document) {
                 var lines = ["layer \(record.key.hex) (\(record.inputs.role.rawValue)), created \(record.created)",
-                             "  \(explanation.summary)",
-                             "  used \(document.useCount) time(s)\(document.uses.isEmpty ? "" : ", most recently:")"]
+                             "  \(explanation.summary)"]
+                    + (record.standsOn.map { ["  stacked on deps layer \($0.hex): it holds only the entries that one lacks"] } ?? [])
+                    + ["  used \(document.useCount) time(s)\(document.uses.isEmpty ? "" : ", most recently:")"]
                 for use in document.uses.suffix(20).reversed() {
                     lines.append("    \(Timestamp.format(use.at))  profile \(use.profile)\(use.package.map { ", package \($0)" } ?? "")")
                 }

@@ -9,7 +9,7 @@ import Testing
     func key(_ n: Int) -> LayerKey { LayerKey(String(repeating: String(n % 10), count: 64)) }
 
     func layer(_ n: Int, parent: Int? = nil, size: UInt64 = 100, hoursAgo: Double) -> GCSelection.Candidate {
-        GCSelection.Candidate(key: key(n), parent: parent.map(key), size: size,
+        GCSelection.Candidate(key: key(n), lowers: [parent.map(key)].compactMap { $0 }, size: size,
                               lastUsed: now.addingTimeInterval(-hoursAgo * 3600))
     }
 
@@ -62,5 +62,15 @@ import Testing
         let layers = [layer(1, hoursAgo: 1000)]
         let result = victims(GCPolicy(), layers)
         #expect(result.removed.isEmpty && result.holds)
+    }
+}
+
+extension GCSelectionTests {
+    @Test func aLayerStackedOnAnotherKeepsItUntilItGoesItself() {
+        // 2 is stacked on 1 (an incremental deps layer): 1 is old, 2 is not.
+        let stacked = GCSelection.Candidate(key: key(2), lowers: [key(1)], size: 100, lastUsed: now)
+        let result = victims(GCPolicy(maxAge: 3600), [layer(1, hoursAgo: 100), stacked])
+        #expect(result.removed.isEmpty && !result.holds)
+        #expect(victims(GCPolicy(keepLast: 0), [layer(1, hoursAgo: 100), stacked]).removed == [2, 1])
     }
 }

@@ -26,9 +26,12 @@ struct LayerDocument: Encodable {
     let packages: [String]
     /// Why a damaged layer cannot be used; absent for a sound one.
     let damaged: String?
+    /// For an incremental deps layer: the deps layer it is stacked on.
+    let standsOn: String?
 
     enum CodingKeys: String, CodingKey {
         case key, role, parent, created, dependencies, size, profiles, packages, damaged
+        case standsOn = "stands_on"
         case sizeBytes = "size_bytes"
         case lastUsed = "last_used"
         case useCount = "use_count"
@@ -47,6 +50,7 @@ struct LayerDocument: Encodable {
         profiles = usage?.profiles ?? []
         packages = usage?.packages ?? []
         damaged = nil
+        standsOn = record.standsOn?.hex
     }
 
     /// A damaged layer: only what can still be read of it.
@@ -63,6 +67,7 @@ struct LayerDocument: Encodable {
         profiles = usage?.profiles ?? []
         packages = usage?.packages ?? []
         damaged = why
+        standsOn = nil
     }
 
     var lastUsedText: String {
@@ -99,7 +104,7 @@ struct LayersList: ParsableCommand {
                         return "\(layer.key)  DAMAGED: \(damaged); never used by builds; remove it with 'strata layers verify --repair' or 'strata gc'"
                     }
                     let size = (layer.size ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
-                    let deps = layer.dependencies.map { "\($0) deps" } ?? ""
+                    let deps = (layer.dependencies.map { "\($0) deps" } ?? "") + (layer.standsOn.map { " on \($0.prefix(12))…" } ?? "")
                     return "\(layer.key)  \(layer.role)  \(size) used \(layer.useCount)x, last \(layer.lastUsedText)  \(deps)  profiles: \(layer.profiles.joined(separator: ",")); packages: \(layer.packages.joined(separator: ","))"
                 }
                 lines.append("\(documents.count) layer(s), \(Quantity.human(bytes: total))")
@@ -127,12 +132,20 @@ struct LayersInspect: ParsableCommand {
                 let inputs: InputManifest
                 let content: LayerContent?
                 let usage: LayerUsage?
+                let standsOn: LayerKey?
+                enum CodingKeys: String, CodingKey {
+                    case key, created, inputs, content, usage
+                    case standsOn = "stands_on"
+                }
             }
-            let document = Document(key: record.key, created: record.created, inputs: record.inputs, content: record.content, usage: usage)
+            let document = Document(key: record.key, created: record.created, inputs: record.inputs, content: record.content, usage: usage,
+                                    standsOn: record.standsOn)
             try Output(json: global.json).print(document) {
                 let summary = LayerDocument(record, usage: usage)
                 var lines = ["layer \(record.key.hex)", "  role     \(record.inputs.role.rawValue)",
-                             "  parent   \(record.inputs.parent?.hex ?? "-")", "  created  \(record.created)",
+                             "  parent   \(record.inputs.parent?.hex ?? "-")"]
+                    + (record.standsOn.map { ["  on       \($0.hex) (stacked: this layer holds only what that one lacks)"] } ?? [])
+                    + ["  created  \(record.created)",
                              "  size     \(summary.size ?? "?")", "  used     \(summary.useCount) time(s), last \(summary.lastUsedText)",
                              "  profiles \(summary.profiles.joined(separator: ", "))",
                              "  packages \(summary.packages.joined(separator: ", "))",

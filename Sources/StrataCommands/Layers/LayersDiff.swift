@@ -31,7 +31,13 @@ struct LayersDiff: ParsableCommand {
             let summary = difference.isEmpty ? "the inputs are identical" : layers.describe(difference, of: new)
             try Output(json: global.json).print(Document(from: old.key, to: new.key, identical: difference.isEmpty,
                                                      summary: summary, difference: difference)) {
-                "\(old.key.short) → \(new.key.short): \(summary)"
+                // What a stacked layer stands on is not an input: said apart.
+                var text = "\(old.key.short) → \(new.key.short): \(summary)"
+                if new.standsOn == old.key { text += "\n\(new.key.short) is stacked on \(old.key.short): it holds only what that layer lacks" }
+                for record in [old, new] where record.standsOn != nil && record.standsOn != old.key {
+                    text += "\n\(record.key.short) is stacked on \(record.standsOn?.short ?? "")"
+                }
+                return text
             }
         }
     }

@@ -33,14 +33,18 @@ struct LayersExport: ParsableCommand {
         try global.handlingErrors {
             // Root: overlay whiteout attributes (trusted.*) are invisible to other users.
             try Host.prepareForMounts()
-            var exchange = LayerExchange(store: try global.openStore())
-            exchange.lockTimeout = global.lockTimeoutSeconds
+            let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
             let record = try layer.record(in: LayerStore(store: exchange.store))
-            let shared = try exchange.export(record.key, to: output, compression: compression.value)
-            let document = SharedLayerDocument(shared, file: output, description: LayerExchange.descriptionPath(for: output))
+            let files = try exchange.export(record.key, to: output, compression: compression.value)
+            let shared = files[0].layer
+            let document = SharedLayerDocument(files, description: LayerExchange.descriptionPath(for: output))
             try Output(json: global.json).print(document) {
-                "exported layer \(shared.key.hex) to \(output) (\(shared.mediaType), \(Quantity.human(bytes: shared.size)))\n"
-                    + "  digest  \(shared.digest)\n  diff id \(shared.diffID)\n  description \(document.description)"
+                var lines = ["exported layer \(shared.key.hex) to \(output) (\(shared.mediaType), \(Quantity.human(bytes: shared.size)))",
+                             "  digest  \(shared.digest)", "  diff id \(shared.diffID)", "  description \(document.description)"]
+                for file in files.dropFirst() {
+                    lines.append("  stands on \(file.layer.key.hex): \(file.path) (\(Quantity.human(bytes: file.layer.size)))")
+                }
+                return lines.joined(separator: "\n")
             }
         }
     }
@@ -57,14 +61,33 @@ struct SharedLayerDocument: Encodable {
     let diffID: String
     let size: UInt64
     var imported: Bool?
+    let standsOn: LayerKey?
+    /// For an incremental deps layer: the files of the layers it stands on.
+    var below: [Below]?
+
+    struct Below: Encodable {
+        let key: LayerKey
+        let file: String
+        let imported: Bool?
+    }
 
     enum CodingKeys: String, CodingKey {
         case key, role, file, description, digest, size, imported
         case mediaType = "media_type"
         case diffID = "diff_id"
+        case standsOn = "stands_on"
+        case below
     }
 
-    init(_ shared: SharedLayer, file: String, description: String, imported: Bool? = nil) {
+    /// The first file is the layer's; the rest, the layers it stands on.
+    init(_ files: [LayerExchange.File], description: String, imported: Bool = false) {
+        let shared = files[0].layer
+        self.init(shared, file: files[0].path, description: description, imported: imported ? files[0].imported : nil)
+        let lower = files.dropFirst().map { Below(key: $0.layer.key, file: $0.path, imported: imported ? $0.imported : nil) }
+        below = lower.isEmpty ? nil : lower
+    }
+
+    private init(_ shared: SharedLayer, file: String, description: String, imported: Bool?) {
         key = shared.key
         role = shared.inputs.role.rawValue
         self.file = file
@@ -74,5 +97,7 @@ struct SharedLayerDocument: Encodable {
         diffID = shared.diffID
         size = shared.size
         self.imported = imported
+        standsOn = shared.standsOn
+        below = nil
     }
 }

@@ -28,14 +28,14 @@ struct LayersImport: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             try Host.prepareForMounts()
-            var exchange = LayerExchange(store: try global.openStore())
-            exchange.lockTimeout = global.lockTimeoutSeconds
-            let (shared, imported) = try exchange.importLayer(from: file, description: description)
-            let document = SharedLayerDocument(shared, file: file, description: description ?? LayerExchange.descriptionPath(for: file),
-                                               imported: imported)
+            let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
+            let files = try exchange.importLayer(from: file, description: description)
+            let document = SharedLayerDocument(files, description: description ?? LayerExchange.descriptionPath(for: file), imported: true)
             try Output(json: global.json).print(document) {
-                imported ? "imported layer \(shared.key.hex) (\(shared.inputs.role.rawValue), \(Quantity.human(bytes: shared.size)))"
-                    : "layer \(shared.key.hex) is in the store already; nothing imported"
+                files.reversed().map { file in
+                    file.imported ? "imported layer \(file.layer.key.hex) (\(file.layer.inputs.role.rawValue), \(Quantity.human(bytes: file.layer.size)))"
+                        : "layer \(file.layer.key.hex) is in the store already; nothing imported"
+                }.joined(separator: "\n")
             }
         }
     }

@@ -17,10 +17,13 @@ public struct BuildOptions: Sendable {
     public var environment: [String: String] = [:]
     /// Apply the profile's [gc] limits after a build, as `strata build` does.
     public var collectGarbage = true
+    /// Reuse a cached resolution when the profile lists `[deps] inputs`
+    /// (false: --no-resolve-cache, the resolver runs and the cache is renewed).
+    public var resolveCache = true
 
     public init(lockTimeout: Double = 3600, output: String = ".", keepFailed: Bool = false, jobs: Int? = nil,
                 cacheFrom: String? = nil, cacheTo: String? = nil, environment: [String: String] = [:],
-                collectGarbage: Bool = true) {
+                collectGarbage: Bool = true, resolveCache: Bool = true) {
         self.lockTimeout = lockTimeout
         self.output = output
         self.keepFailed = keepFailed
@@ -29,5 +32,6 @@ public struct BuildOptions: Sendable {
         self.cacheTo = cacheTo
         self.environment = environment
         self.collectGarbage = collectGarbage
+        self.resolveCache = resolveCache
     }
 }

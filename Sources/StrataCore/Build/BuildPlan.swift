@@ -6,10 +6,10 @@ public struct BuildPlan: Sendable {
     public let parents: ParentLayers
     /// The absolute source directory.
     public let source: String
+    /// Whether the resolver ran (nil when the profile has no `[deps] inputs`).
+    public let resolution: ResolutionStatus?
     /// The dependency layer of this source.
     public let deps: PlannedLayer
-    /// Where the deps layer's upper is (or will be, once created).
-    let depsUpper: String
 
     public var image: ImageRecord { parents.image }
     public var base: PlannedLayer { parents.base }

@@ -19,22 +19,29 @@ public struct BuildReport: Sendable, Codable {
         public var dependencies: Int?
         /// For a layer this build created: why, against the closest existing one.
         public var explanation: Explanation?
+        /// For an incremental deps layer: the deps layer it is stacked on.
+        public var standsOn: LayerKey?
+        /// For a stacked layer this build created: how many entries it added.
+        public var added: Int?
 
         /// True when the store had the layer before this build (JSON `reused`).
         public var reused: Bool { origin == .store }
 
         public init(role: InputManifest.Role, key: LayerKey, origin: Origin, pushed: Bool? = nil,
-                    dependencies: Int? = nil, explanation: Explanation? = nil) {
+                    dependencies: Int? = nil, explanation: Explanation? = nil, standsOn: LayerKey? = nil, added: Int? = nil) {
             self.role = role
             self.key = key
             self.origin = origin
             self.pushed = pushed
             self.dependencies = dependencies
             self.explanation = explanation
+            self.standsOn = standsOn
+            self.added = added
         }
 
         enum CodingKeys: String, CodingKey {
-            case role, key, reused, origin, pushed, dependencies, explanation
+            case role, key, reused, origin, pushed, dependencies, explanation, added
+            case standsOn = "stands_on"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -44,7 +51,9 @@ public struct BuildReport: Sendable, Codable {
                       origin: try container.decode(Origin.self, forKey: .origin),
                       pushed: try container.decodeIfPresent(Bool.self, forKey: .pushed),
                       dependencies: try container.decodeIfPresent(Int.self, forKey: .dependencies),
-                      explanation: try container.decodeIfPresent(Explanation.self, forKey: .explanation))
+                      explanation: try container.decodeIfPresent(Explanation.self, forKey: .explanation),
+                      standsOn: try container.decodeIfPresent(LayerKey.self, forKey: .standsOn),
+                      added: try container.decodeIfPresent(Int.self, forKey: .added))
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -56,6 +65,8 @@ public struct BuildReport: Sendable, Codable {
             try container.encodeIfPresent(pushed, forKey: .pushed)
             try container.encodeIfPresent(dependencies, forKey: .dependencies)
             try container.encodeIfPresent(explanation, forKey: .explanation)
+            try container.encodeIfPresent(standsOn, forKey: .standsOn)
+            try container.encodeIfPresent(added, forKey: .added)
         }
     }
 
@@ -87,13 +98,15 @@ public struct BuildReport: Sendable, Codable {
     /// Where the failed build's scratch upper was kept (--keep-failed).
     public var keptScratch: String?
     public var timings: Timings
+    /// Whether the resolver ran; only for a profile with `[deps] inputs`.
+    public var resolution: ResolutionStatus?
     /// Problems that did not fail the build, such as an unreachable cache.
     public var warnings: [String]?
 
     public var succeeded: Bool { build.exitCode == 0 }
 
     enum CodingKeys: String, CodingKey {
-        case profile, source, layers, build, artifacts, output
+        case profile, source, layers, build, artifacts, output, resolution
         case keptScratch = "kept_scratch"
         case timings = "timings_ms"
         case warnings

@@ -12,6 +12,7 @@ extension BuildSession {
         let deps = plan.deps
         var created: Set<LayerKey> = []
         var pulled: Set<LayerKey> = []
+        var added: Int?
         for _ in 0..<3 {
             let layerLock = try openLock(layers.lockPath(deps.key))
             if !layers.exists(deps.key) {
@@ -23,7 +24,7 @@ extension BuildSession {
                     if try pullFromCache(deps.key) {
                         pulled.insert(deps.key)
                     } else {
-                        try createLayer(deps, lowers: plan.parents.lowers)
+                        added = try createLayer(deps, over: plan.parents)
                         created.insert(deps.key)
                     }
                 }
@@ -33,9 +34,13 @@ extension BuildSession {
             if layers.exists(deps.key) {
                 held.append(layerLock)
                 try layers.recordUse(deps.key, profile: profile.name, package: package)
-                let ready = BuildPlan(profile: plan.profile, parents: plan.parents, source: plan.source,
-                                      deps: deps.madeReady(), depsUpper: plan.depsUpper)
-                return ReadyBuild(plan: ready, created: created, pulled: pulled)
+                // The layers it is stacked on, held in use too (gc would not take
+                // them from under a layer that stands on them, but a repair might).
+                let stack = try layers.stack(deps.key)
+                try holdShared(stack.dropFirst().map(\.key))
+                let ready = BuildPlan(profile: plan.profile, parents: plan.parents, source: plan.source, resolution: plan.resolution,
+                                      deps: deps.madeReady(standingOn: stack.first?.standsOn, added: added))
+                return ReadyBuild(plan: ready, created: created, pulled: pulled, depsUppers: stack.map { layers.upper($0.key) })
             }
             // Removed between our check and our lock (a gc): start again.
             layerLock.unlock()
@@ -68,21 +73,49 @@ extension BuildSession {
         return false
     }
 
+    /// Holds layers in use (shared locks) until `close()`.
+    private func holdShared(_ keys: [LayerKey]) throws(StrataError) {
+        for key in keys {
+            held.append(try lock(layers.lockPath(key), .shared, what: "deps layer \(key.short)"))
+        }
+    }
+
     /// Builds one deps layer in `layers/.tmp-*`: runs the install command in
-    /// an overlay over `lowers`, then renames the upper into place. On failure
-    /// the temporary layer is discarded: nothing partial is ever used.
-    private func createLayer(_ layer: PlannedLayer, lowers: [String]) throws(StrataError) {
-        let (pending, status) = try fillNewLayer(over: lowers) { root throws(StrataError) -> Int32 in
-            let resolved = ResolvedDependencies(layer.inputs.dependencies ?? [])
+    /// an overlay over the parents (and, with `[deps] incremental`, over the
+    /// largest existing subset layer), then renames the upper into place. On
+    /// failure the temporary layer is discarded: nothing partial is ever
+    /// used. Returns how many entries a stacked layer added (nil: built whole).
+    private func createLayer(_ layer: PlannedLayer, over parents: ParentLayers) throws(StrataError) -> Int? {
+        let all = ResolvedDependencies(layer.inputs.dependencies ?? [])
+        // Chosen again now, under the key's lock: the plan's choice may be gone.
+        var base = profile.deps.incremental ? layers.incrementalBase(for: layer.inputs, maxChain: profile.deps.maxChain) : nil
+        var baseUppers: [String] = []
+        if let chosen = base {
+            do {
+                let stack = try layers.stack(chosen.record.key)
+                try holdShared(stack.map(\.key))
+                baseUppers = stack.map { layers.upper($0.key) }
+                logger.info("deps layer \(layer.key.short): stacked on \(chosen.record.key.short), adding \(chosen.missing.count) of \(all.dependencies.count)")
+            } catch {
+                if case .interrupted = error.category { throw error }
+                warnings.append("deps layer \(layer.key.short) was built whole: the layer it would stand on, \(chosen.record.key.short), went away (\(error.message))")
+                base = nil
+            }
+        }
+        let delta = base.map { ResolvedDependencies($0.missing) } ?? all
+        let (pending, status) = try fillNewLayer(over: baseUppers + parents.lowers) { root throws(StrataError) -> Int32 in
             let depsFile = "/tmp/strata-deps"
+            let allFile = "/tmp/strata-deps-all"
             try during("write \(depsFile)") {
                 // In the root's /tmp, a tmpfs strata mounted; resolved inside the root all the same.
-                guard let target = try RootPath.resolve(depsFile, in: root.path, create: .file) else { return }
-                try FileTree.writeFile(target.host, resolved.encoded(as: profile.deps.format))
+                for (path, set) in [(depsFile, delta), (allFile, all)] {
+                    guard let target = try RootPath.resolve(path, in: root.path, create: .file) else { continue }
+                    try FileTree.writeFile(target.host, set.encoded(as: profile.deps.format))
+                }
             }
             let command = IsolatedCommand(
                 root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],
-                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile]), network: true)
+                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile, "STRATA_DEPS_ALL": allFile]), network: true)
             logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
             let status = try during("run the install command") { try command.start(stdout: 2).wait() }
             try StrataError.checkInterruption()
@@ -94,7 +127,8 @@ extension BuildSession {
             throw StrataError(.dependencies,
                 "the install command of \(profile.path) exited with status \(status) while creating deps layer \(layer.key.short); the partial layer was discarded. Its messages are above")
         }
-        try commit(pending, key: layer.key, inputs: layer.inputs, mountEntries: try mountEntries())
+        try commit(pending, key: layer.key, inputs: layer.inputs, standsOn: base?.record.key, mountEntries: try mountEntries())
+        return base?.missing.count
     }
 
     /// A new temporary layer filled by `fill`, which runs in an overlay over
@@ -121,9 +155,10 @@ extension BuildSession {
     }
 
     /// Renames a filled layer into place under `key`, or discards it if that fails.
-    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest, mountEntries: [String: [String: String]]) throws(StrataError) {
+    func commit(_ pending: PendingLayer, key: LayerKey, inputs: InputManifest, standsOn: LayerKey? = nil,
+                mountEntries: [String: [String: String]]) throws(StrataError) {
         do {
-            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs),
+            try layers.commit(pending, as: LayerRecord(key: key, created: Timestamp.format(Date()), inputs: inputs, standsOn: standsOn),
                               mountEntries: mountEntries)
         } catch {
             layers.discard(pending)

@@ -21,7 +21,7 @@ extension BuildSession {
         guard (try? FileStatus.ifExists(sourcePath))??.kind == .directory else {
             throw .input("source \(sourcePath) is not a directory; give the unpacked source tree of the package")
         }
-        let resolved = try resolve(source: sourcePath, lowers: parents.lowers)
+        let (resolved, resolution) = try resolution(of: sourcePath, over: parents)
         let depsInputs = InputManifest.deps(parent: parents.top.key, imageDigest: parents.image.digest, profile: profile,
                                             mounts: try mountInputs(), resolved: resolved)
         let key = depsInputs.key
@@ -31,15 +31,60 @@ extension BuildSession {
             logger.warning("deps layer \(key.short) is damaged (\(why)); it will be rebuilt")
         }
         logger.info("deps layer \(key.short): \(exists ? "exists" : "missing") (\(resolved.dependencies.count) dependencies)")
-        var explanation: Explanation?
+        var deps = PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs, standsOn: condition?.record?.standsOn)
         if case .damaged(let why) = condition {
-            explanation = Explanation(closest: nil, difference: nil, summary: "deps layer rebuilt: the store's copy is damaged (\(why))")
+            deps.explanation = Explanation(closest: nil, difference: nil, summary: "deps layer rebuilt: the store's copy is damaged (\(why))")
         } else if !exists {
-            explanation = Explanation.forMiss(depsInputs, mountEntries: try mountEntries(), in: layers)
+            deps.explanation = Explanation.forMiss(depsInputs, mountEntries: try mountEntries(), in: layers)
         }
-        return BuildPlan(profile: profile, parents: parents, source: sourcePath,
-                         deps: PlannedLayer(role: .deps, key: key, exists: exists, inputs: depsInputs, explanation: explanation),
-                         depsUpper: layers.upper(key))
+        if !exists && profile.deps.incremental, let base = layers.incrementalBase(for: depsInputs, maxChain: profile.deps.maxChain) {
+            deps.standsOn = base.record.key
+            deps.added = base.missing.count
+        }
+        return BuildPlan(profile: profile, parents: parents, source: sourcePath, resolution: resolution, deps: deps)
+    }
+
+    /// The resolved set of `source`: from the resolution cache when the
+    /// profile lists the resolver's `inputs` and nothing they cover changed,
+    /// else from the resolver (and then cached). The status is nil without `inputs`.
+    private func resolution(of source: String, over parents: ParentLayers) throws(StrataError) -> (ResolvedDependencies, ResolutionStatus?) {
+        guard let patterns = profile.deps.inputs else {
+            return (try resolve(source: source, lowers: parents.lowers), nil)
+        }
+        let cache = ResolutionCache(store: store)
+        let key = ResolutionKey(parent: parents.top.key, profile: profile, mounts: try mountInputs(),
+                                files: try inputFiles(patterns, in: source))
+        var reason: String
+        if !settings.useResolveCache {
+            reason = "--no-resolve-cache"
+        } else if let cached = cache.lookup(key) {
+            logger.info("resolution of \(source) cached (\(cached.dependencies.count) dependencies)")
+            try cache.remember(key, profile: profile, source: source)
+            return (cached, ResolutionStatus(cached: true, reason: nil))
+        } else if let earlier = cache.lastKey(profile: profile, source: source) {
+            let reasons = key.reasons(against: earlier)
+            reason = reasons.isEmpty ? "the cached resolution is gone (removed by gc)" : reasons.joined(separator: ", ")
+        } else {
+            reason = "no earlier resolution of this source"
+        }
+        let resolved = try resolve(source: source, lowers: parents.lowers)
+        try cache.save(resolved, under: key, imageDigest: parents.image.digest, overBase: parents.update == nil)
+        try cache.remember(key, profile: profile, source: source)
+        return (resolved, ResolutionStatus(cached: false, reason: reason))
+    }
+
+    /// Each file the `inputs` patterns name in `source`, with its digest; a
+    /// pattern that names nothing, as "pattern <glob>": "none".
+    private func inputFiles(_ patterns: [String], in source: String) throws(StrataError) -> [String: String] {
+        try during("digest [deps] inputs of \(profile.path) in \(source)") {
+            var files: [String: String] = [:]
+            for pattern in patterns {
+                let matches = try SourceFiles.matching(pattern, in: source)
+                if matches.isEmpty { files["pattern " + pattern] = "none" }
+                for path in matches { files[path] = try SourceFiles.digest(of: path, in: source) }
+            }
+            return files
+        }
     }
 
     /// The profile's mounts as recipes see them, input mounts digested once per session.

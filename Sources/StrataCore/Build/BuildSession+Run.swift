@@ -46,11 +46,12 @@ extension BuildSession {
             let origin = ready.origin(of: layer.key)
             return BuildReport.Layer(role: layer.role, key: layer.key, origin: origin,
                                      dependencies: layer.inputs.dependencies?.count,
-                                     explanation: origin == .built ? layer.explanation : nil)
+                                     explanation: origin == .built ? layer.explanation : nil,
+                                     standsOn: layer.standsOn, added: origin == .built ? layer.added : nil)
         }
         return BuildReport(profile: profile.name, source: plan.source, layers: reportedLayers,
                            build: .init(exitCode: status), artifacts: artifacts, output: outputPath,
-                           keptScratch: keep ? upper : nil, timings: timings,
+                           keptScratch: keep ? upper : nil, timings: timings, resolution: plan.resolution,
                            warnings: warnings.isEmpty ? nil : warnings)
     }
 

@@ -13,10 +13,13 @@ public final class BuildSession {
         public var lockTimeout: Double = 3600
         /// Variables for the build command only (never part of a key), such as STRATA_JOBS.
         public var buildEnvironment: [String: String] = [:]
+        /// Reuse a cached resolution (`[deps] inputs`); false runs the resolver.
+        public var useResolveCache = true
 
-        public init(lockTimeout: Double = 3600, buildEnvironment: [String: String] = [:]) {
+        public init(lockTimeout: Double = 3600, buildEnvironment: [String: String] = [:], useResolveCache: Bool = true) {
             self.lockTimeout = lockTimeout
             self.buildEnvironment = buildEnvironment
+            self.useResolveCache = useResolveCache
         }
     }
 

@@ -8,10 +8,17 @@ public struct PlanReport: Sendable, Encodable {
         public let action: Action
         public let dependencies: Int?
         public let explanation: Explanation?
+        /// For an incremental deps layer: the deps layer it is (or would be) stacked on.
+        public let standsOn: LayerKey?
+        /// For a layer that would be stacked: how many entries it would add.
+        public let added: Int?
         /// True when the store has the layer (JSON `reused`).
         public var reused: Bool { action == .reuse }
 
-        enum CodingKeys: String, CodingKey { case role, key, action, reused, dependencies, explanation }
+        enum CodingKeys: String, CodingKey {
+            case role, key, action, reused, dependencies, explanation, added
+            case standsOn = "stands_on"
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -21,6 +28,8 @@ public struct PlanReport: Sendable, Encodable {
             try container.encode(reused, forKey: .reused)
             try container.encodeIfPresent(dependencies, forKey: .dependencies)
             try container.encodeIfPresent(explanation, forKey: .explanation)
+            try container.encodeIfPresent(standsOn, forKey: .standsOn)
+            try container.encodeIfPresent(added, forKey: .added)
         }
     }
 
@@ -42,11 +51,13 @@ public struct PlanReport: Sendable, Encodable {
     public let source: String
     public let layers: [Layer]
     public let reusesEverything: Bool
+    /// Whether the resolver ran; only for a profile with `[deps] inputs`.
+    public let resolution: ResolutionStatus?
     public let update: Update?
     public let warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case profile, source, layers, update, warnings
+        case profile, source, layers, update, warnings, resolution
         case reusesEverything = "reuses_everything"
     }
 
@@ -55,9 +66,11 @@ public struct PlanReport: Sendable, Encodable {
         source = plan.source
         layers = plan.layers.map {
             Layer(role: $0.role, key: $0.key, action: $0.exists ? .reuse : .create,
-                  dependencies: $0.inputs.dependencies?.count, explanation: $0.explanation)
+                  dependencies: $0.inputs.dependencies?.count, explanation: $0.explanation,
+                  standsOn: $0.standsOn, added: $0.exists ? nil : $0.added)
         }
         reusesEverything = plan.reusesEverything
+        resolution = plan.resolution
         update = plan.updateStatus.map {
             Update(key: $0.key, checked: $0.checked.map(Timestamp.format), ageSeconds: $0.ageSeconds.map { Int($0) },
                    maxAgeSeconds: $0.maxAge.map { Int($0) }, stale: $0.stale)

@@ -7,9 +7,14 @@ public struct PlannedLayer: Sendable {
     public let inputs: InputManifest
     /// For a layer that does not exist: why not, against the closest one that does.
     public var explanation: Explanation? = nil
+    /// For an incremental deps layer: the deps layer it is (or would be)
+    /// stacked on.
+    public var standsOn: LayerKey? = nil
+    /// For a deps layer to be stacked: how many entries it adds.
+    public var added: Int? = nil
 
-    /// The same layer, now in the store.
-    func madeReady() -> PlannedLayer {
-        PlannedLayer(role: role, key: key, exists: true, inputs: inputs, explanation: explanation)
+    /// The same layer, now in the store, stacked as it was made.
+    func madeReady(standingOn lower: LayerKey?, added: Int?) -> PlannedLayer {
+        PlannedLayer(role: role, key: key, exists: true, inputs: inputs, explanation: explanation, standsOn: lower, added: added)
     }
 }

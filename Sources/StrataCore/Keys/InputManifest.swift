@@ -1,7 +1,7 @@
 // Keys/ — what a layer's key is made of (InputManifest, LayerKey), the
 // resolved dependencies, the input mounts as recipes see them, and how two
 // manifests differ (ManifestDifference). Pure values: nothing here reads the
-// store or the disk. May use: Support, Profile, Crypto.
+// store or the disk. May use: Support, Profile, Crypto, StrataOS (hex digits).
 
 import Crypto
 import Foundation

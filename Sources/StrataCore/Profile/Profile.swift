@@ -21,6 +21,13 @@ public struct Profile: Sendable, Equatable {
         public var resolve: String
         public var format: ResolverFormat
         public var install: String
+        /// `inputs`: the source files the resolver reads (globs relative to
+        /// the source). When set, resolutions are cached; nil: never.
+        public var inputs: [String]? = nil
+        /// `incremental`: a missed set is built on the largest existing subset layer.
+        public var incremental = false
+        /// `max_chain`: how many deps layers an incremental chain may stack.
+        public var maxChain = 4
     }
 
     public struct Build: Sendable, Equatable {

@@ -10,7 +10,7 @@ struct ProfileParser {
     private static let sections: [String: Set<String>] = [
         "base": ["image"],
         "update": ["run", "state", "max_age"],
-        "deps": ["resolve", "format", "install"],
+        "deps": ["resolve", "format", "install", "inputs", "incremental", "max_chain"],
         "build": ["run", "workdir", "user", "network", "output"],
         "mount": ["source", "target", "readonly", "kind"],
         "gc": ["max_size", "max_age", "keep_last"],
@@ -70,10 +70,25 @@ struct ProfileParser {
             throw located("deps.format must be \"lines\" or \"json\", not \"\(formatName)\"",
                           lines.line(ofKey: "format", in: "deps"))
         }
-        let deps = Profile.Deps(
+        var deps = Profile.Deps(
             resolve: try requiredString(depsTable, "resolve", in: "deps", lines),
             format: format,
             install: try requiredString(depsTable, "install", in: "deps", lines))
+        if let patterns = try strings(depsTable, "inputs", in: "deps", lines) {
+            for pattern in patterns {
+                if let problem = ProfileRules.inputPatternProblem(pattern) {
+                    throw located("deps.inputs '\(ProfileRules.escaped(pattern))' \(problem)", lines.line(ofKey: "inputs", in: "deps"))
+                }
+            }
+            deps.inputs = patterns
+        }
+        deps.incremental = try bool(depsTable, "incremental", in: "deps", lines) ?? false
+        if let maxChain = try int(depsTable, "max_chain", in: "deps", lines) {
+            guard (1...64).contains(maxChain) else {
+                throw located("deps.max_chain must be between 1 and 64 (how many deps layers an incremental chain may stack)", lines.line(ofKey: "max_chain", in: "deps"))
+            }
+            deps.maxChain = maxChain
+        }
 
         let buildTable = try requiredSection(table, "build", lines)
         var build = Profile.Build(run: try requiredString(buildTable, "run", in: "build", lines))
@@ -229,6 +244,22 @@ struct ProfileParser {
                           lines.line(ofKey: key, in: context, index: index))
         }
         return string
+    }
+
+    /// An array of strings (`[deps] inputs`), each without NUL.
+    private func strings(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines) throws(StrataError) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array else {
+            throw located("\(qualified(key, context)) must be an array of strings, such as [\"debian/control\"]", lines.line(ofKey: key, in: context))
+        }
+        var result: [String] = []
+        for element in array {
+            guard let string = element.string, !string.utf8.contains(0) else {
+                throw located("\(qualified(key, context)) must hold strings only (without NUL), such as [\"debian/control\"]", lines.line(ofKey: key, in: context))
+            }
+            result.append(string)
+        }
+        return result
     }
 
     private func requiredString(_ table: TOMLTable, _ key: String, in context: String, _ lines: KeyLines, index: Int? = nil) throws(StrataError) -> String {

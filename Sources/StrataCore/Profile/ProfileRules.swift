@@ -34,6 +34,17 @@ enum ProfileRules {
         return nil
     }
 
+    /// A `[deps] inputs` pattern: relative to the source, normalised, with
+    /// no '..'. Returns what is wrong.
+    static func inputPatternProblem(_ pattern: String) -> String? {
+        if pattern.isEmpty { return "is empty" }
+        if pattern.hasPrefix("/") { return "must be relative to the source (no leading /)" }
+        let components = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains("..") { return "must not contain '..': the resolver sees the source only" }
+        if components.contains(".") || components.contains("") { return "must be normalised (no '.', '//' or trailing '/')" }
+        return nil
+    }
+
     /// `text` with control characters written as escapes, for messages.
     static func escaped(_ text: String) -> String {
         var result = ""

@@ -21,7 +21,8 @@ extension LayerStore {
             }
             chain.insert(record, at: 0)
             // A base's key names an image, not a layer: the loop ends there.
-            next = record.inputs.parent.flatMap { LayerKey(validating: $0.hex) }
+            // An incremental deps layer stands on another deps layer first.
+            next = record.below.flatMap { LayerKey(validating: $0.hex) }
             if chain.count > 64 { throw .environment("layer \(key.short) has a chain of parents more than 64 deep; the store is damaged") }
         }
         return chain
@@ -77,6 +78,13 @@ extension LayerStore {
     /// Throws the parent requirement: a layer can only enter a store that
     /// has what it stands on (its parent layer, or its base image's digest).
     func requireParent(of shared: SharedLayer, alsoArriving: Set<LayerKey>) throws(StrataError) {
+        if let lower = shared.standsOn {
+            guard LayerKey(validating: lower.hex) != nil else {
+                throw .input("layer \(shared.key.short) names '\(lower.hex)' as the layer it stands on, which is not a layer key; refused")
+            }
+            if exists(lower) || alsoArriving.contains(lower) { return }
+            throw .input("layer \(shared.key.short) is stacked on deps layer \(lower.short), which this store does not have; import or pull that layer first (an export writes it beside the file as FILE.below-1)")
+        }
         guard let parent = shared.inputs.parent.flatMap({ LayerKey(validating: $0.hex) }) else {
             throw .input("layer \(shared.key.short) names no parent; only update and deps layers can be shared")
         }

@@ -109,7 +109,8 @@ public final class RegistryCache {
         }
         for (index, layer) in chain.enumerated() {
             try layer.validate(source: source)
-            if index > 0 && layer.inputs.parent != chain[index - 1].key {
+            if index > 0 && (layer.below != chain[index - 1].key
+                             || (layer.standsOn != nil && layer.inputs.parent != chain[index - 1].inputs.parent)) {
                 throw .input("\(source): layer \(layer.key.short) does not stand on the layer below it in the image; refused")
             }
         }

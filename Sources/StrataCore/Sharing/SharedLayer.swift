@@ -17,9 +17,12 @@ public struct SharedLayer: Sendable, Codable, Equatable {
     /// sha256 of the uncompressed tar.
     public var diffID: String
     public var size: UInt64
+    /// For an incremental deps layer: the deps layer it is stacked on.
+    public var standsOn: LayerKey?
 
     enum CodingKeys: String, CodingKey {
         case key, created, inputs, digest, size
+        case standsOn = "stands_on"
         case mediaType = "media_type"
         case diffID = "diff_id"
     }
@@ -32,9 +35,14 @@ public struct SharedLayer: Sendable, Codable, Equatable {
         digest = digests.digest
         diffID = digests.diffID
         size = digests.size
+        standsOn = record.standsOn
     }
 
-    var record: LayerRecord { LayerRecord(key: key, created: created, inputs: inputs) }
+    var record: LayerRecord { LayerRecord(key: key, created: created, inputs: inputs, standsOn: standsOn) }
+
+    /// What lies directly below this layer in its image: the deps layer it
+    /// is stacked on, else its parent.
+    var below: LayerKey? { standsOn ?? inputs.parent }
 
     var descriptor: OCIDescriptor { OCIDescriptor(mediaType: mediaType, digest: digest, size: size) }
 
@@ -47,6 +55,11 @@ public struct SharedLayer: Sendable, Codable, Equatable {
         }
         guard OCIDescriptor.isValidDigest(digest), OCIDescriptor.isValidDigest(diffID) else {
             throw .input("\(source): layer \(key.short) names digests strata cannot verify (\(digest), \(diffID)); only sha256 is read")
+        }
+        if let standsOn {
+            guard LayerKey(validating: standsOn.hex) != nil, standsOn != key, inputs.role == .deps else {
+                throw .input("\(source): layer \(key.short) says it stands on '\(standsOn.hex)', which is not another deps layer's key; refused")
+            }
         }
         guard OCIMediaType.layerTypes.contains(mediaType) else {
             throw .input("\(source): layer \(key.short) has media type \(mediaType), not an OCI layer tar (plain, gzip or zstd)")

@@ -1,13 +1,15 @@
 import Foundation
 
 /// The decisions of a collection, without the store: which layer goes next
-/// under a policy. Only a leaf may go (no remaining layer stands on it),
+/// under a policy. Only a leaf may go (no remaining layer has it as its
+/// parent or is stacked on it, so an incremental chain goes top first),
 /// never one a build holds, least recently used first; under size or count
 /// pressure any leaf, otherwise only one older than max_age.
 struct GCSelection {
     struct Candidate: Equatable {
         let key: LayerKey
-        let parent: LayerKey?
+        /// Its parent, and the deps layer it is stacked on when built incrementally.
+        let lowers: [LayerKey]
         let size: UInt64
         let lastUsed: Date
     }
@@ -32,7 +34,7 @@ struct GCSelection {
     /// The next layer to remove, or nil when the limits hold or only
     /// layers that may not go remain.
     func nextVictim() -> Candidate? {
-        let parents = Set(remaining.values.compactMap(\.parent))
+        let parents = Set(remaining.values.flatMap(\.lowers))
         let pressure = overSize || overCount
         return remaining.values
             .filter { !parents.contains($0.key) && !busy.contains($0.key) && (pressure || tooOld($0)) }

@@ -25,6 +25,9 @@ public struct GCReport: Sendable, Codable {
     public var remainingBytes: UInt64
     /// False when in-use layers (or their parents) kept a limit from holding.
     public var limitsHold: Bool
+    /// Cached resolutions (`[deps] inputs`) removed because the layer their
+    /// resolver ran over is gone.
+    public var removedResolutions = 0
 
     enum CodingKeys: String, CodingKey {
         case removed
@@ -34,6 +37,7 @@ public struct GCReport: Sendable, Codable {
         case remainingLayers = "remaining_layers"
         case remainingBytes = "remaining_bytes"
         case limitsHold = "limits_hold"
+        case removedResolutions = "removed_resolutions"
     }
 }
 
@@ -67,7 +71,7 @@ public struct GarbageCollector {
             let usage = layers.usage(key)
             let created = Timestamp.parse(record.created) ?? now
             candidates.append(GCSelection.Candidate(
-                key: key, parent: record.inputs.parent,
+                key: key, lowers: [record.inputs.parent, record.standsOn].compactMap { $0 },
                 size: usage?.sizeBytes ?? ((try? DiskUsage.bytes(of: layers.upper(key))) ?? 0),
                 lastUsed: usage?.lastUsed ?? created))
         }
@@ -116,6 +120,9 @@ public struct GarbageCollector {
         report.remainingLayers = selection.remaining.count
         report.remainingBytes = selection.remainingBytes
         report.limitsHold = selection.limitsHold
+        let images = (try? ImageStore(store: store).list()) ?? []
+        report.removedResolutions = ResolutionCache(store: store)
+            .sweep(layers: layers, imageDigests: Set(images.map(\.digest)), dryRun: dryRun)
         return report
     }
 }

@@ -10,13 +10,27 @@ public struct LayerRecord: Sendable, Codable, Equatable {
     public var inputs: InputManifest
     /// Recorded at commit; nil in layers committed before strata recorded it.
     public var content: LayerContent?
+    /// For a deps layer built incrementally: the deps layer whose upper lies
+    /// directly below this one's (it holds the rest of the set). Not in the
+    /// key: the layer is found by its full resolved set, whatever it stands on.
+    public var standsOn: LayerKey?
 
-    public init(key: LayerKey, created: String, inputs: InputManifest, content: LayerContent? = nil) {
+    public init(key: LayerKey, created: String, inputs: InputManifest, content: LayerContent? = nil, standsOn: LayerKey? = nil) {
         self.key = key
         self.created = created
         self.inputs = inputs
         self.content = content
+        self.standsOn = standsOn
     }
+
+    enum CodingKeys: String, CodingKey {
+        case key, created, inputs, content
+        case standsOn = "stands_on"
+    }
+
+    /// What lies directly below this layer's upper: the deps layer it was
+    /// stacked on, else its parent (the update layer, or the base's key).
+    public var below: LayerKey? { standsOn ?? inputs.parent }
 }
 
 /// A layer's upper as it was committed: `TreeDigest` of its content, how
@@ -100,6 +114,14 @@ public struct LayerStore: Sendable {
         if record.key != key { return .damaged("manifest.json names layer \(record.key.short), not this one (copied from another layer?)") }
         if record.inputs.key != key { return .damaged("the inputs in manifest.json hash to \(record.inputs.key.short), not to the layer's key (edited?)") }
         guard (try? FileStatus.ifExists(upper(key)))??.kind == .directory else { return .damaged("upper/ is missing") }
+        if let lower = record.standsOn {
+            guard LayerKey(validating: lower.hex) != nil, lower != key else {
+                return .damaged("manifest.json names '\(lower.hex)' as the layer it stands on, which is not a layer key")
+            }
+            guard (try? FileStatus.ifExists(self.directory(lower)))??.kind == .directory else {
+                return .damaged("it stands on deps layer \(lower.short), which is gone")
+            }
+        }
         return .sound(record)
     }
 
@@ -157,9 +179,25 @@ public struct LayerStore: Sendable {
         }
     }
 
-    /// Layers whose parent is `key`.
+    /// Layers built on `key`: those whose parent it is, and those stacked on it.
     public func children(of key: LayerKey) throws(StrataError) -> [LayerRecord] {
-        try list().filter { $0.inputs.parent == key }
+        try list().filter { $0.inputs.parent == key || $0.standsOn == key }
+    }
+
+    /// A deps layer and the deps layers it is stacked on, top first: its
+    /// records, every one sound. Throws when a link is missing or damaged.
+    public func stack(_ key: LayerKey) throws(StrataError) -> [LayerRecord] {
+        var stack: [LayerRecord] = []
+        var next: LayerKey? = key
+        while let current = next {
+            guard case .sound(let record) = condition(current) else {
+                throw .environment("deps layer \(current.short)\(current == key ? "" : ", which layer \(key.short) stands on,") is missing or damaged; run 'strata layers verify --repair' and build again")
+            }
+            stack.append(record)
+            next = record.standsOn
+            if stack.count > 64 { throw .environment("layer \(key.short) stands on a stack of more than 64 layers; the store is damaged") }
+        }
+        return stack
     }
 
     /// Removes a finished layer whose exclusive lock the caller holds: renamed
