@@ -158,6 +158,29 @@ import Testing
         #expect(sandbox.entries(third + "/layers").filter { !$0.hasPrefix(".") }.sorted() == [lowerKey, topKey].sorted())
     }
 
+    @Test func aLayerWhoseLowerIsDamagedIsDamagedTooAndRebuilt() throws {
+        let sandbox = try sandbox()
+        let lower = try deps(try sandbox.build("only-greet"))
+        let top = try deps(try sandbox.build("hello"))
+        let lowerKey = try #require(lower["key"] as? String)
+        try "".write(toFile: sandbox.store + "/layers/\(lowerKey)/manifest.json", atomically: true, encoding: .utf8)
+
+        let list = try sandbox.strata(["--json", "layers", "list"])
+        let listed = try #require(try list.json()["layers"] as? [[String: Any]])
+        let damaged = Set(listed.filter { $0["damaged"] != nil }.compactMap { $0["key"] as? String })
+        #expect(damaged == [lowerKey, try #require(top["key"] as? String)], "\(list.stdout)")
+
+        let rebuilt = try sandbox.build("hello")
+        let layer = try deps(rebuilt)
+        #expect(layer["key"] as? String == top["key"] as? String)
+        #expect(layer["origin"] as? String == "built")
+        #expect(layer["stands_on"] == nil, "stacked on a damaged layer")
+        #expect(((try rebuilt.json()["warnings"] as? [String]) ?? []).contains { $0.contains("damaged") })
+        let repair = try sandbox.strata(["layers", "verify", "--repair"])
+        #expect(repair.status == 1, "\(repair.stdout)")
+        #expect(sandbox.entries(sandbox.store + "/layers").filter { !$0.hasPrefix(".") } == [top["key"] as? String ?? ""])
+    }
+
     @Test func aKilledIncrementalBuildLeavesNothingBehind() throws {
         let sandbox = try sandbox()
         let lower = try deps(try sandbox.build("only-greet"))

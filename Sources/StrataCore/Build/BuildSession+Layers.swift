@@ -92,8 +92,10 @@ extension BuildSession {
         var baseUppers: [String] = []
         if let chosen = base {
             do {
+                // Held before its stack is read: what a held layer stands on stays.
+                try holdShared([chosen.record.key])
                 let stack = try layers.stack(chosen.record.key)
-                try holdShared(stack.map(\.key))
+                try holdShared(stack.dropFirst().map(\.key))
                 baseUppers = stack.map { layers.upper($0.key) }
                 logger.info("deps layer \(layer.key.short): stacked on \(chosen.record.key.short), adding \(chosen.missing.count) of \(all.dependencies.count)")
             } catch {

@@ -95,7 +95,13 @@ public struct LayerStore: Sendable {
     /// so anything short of that is damage (a disk error, a hand edit, a
     /// file system repaired after a crash), and so is a manifest that names
     /// another key: removing "its" layer would remove the wrong directory.
+    /// A layer stacked on another (`stands_on`) is damaged when that one is
+    /// gone or damaged: it holds only part of its set.
     public func condition(_ key: LayerKey) -> LayerCondition? {
+        condition(key, depth: 0)
+    }
+
+    private func condition(_ key: LayerKey, depth: Int) -> LayerCondition? {
         let directory = directory(key)
         guard let status = try? FileStatus.ifExists(directory) else { return nil }
         guard status.kind == .directory else { return .damaged("layers/\(key.hex) is not a directory") }
@@ -118,8 +124,11 @@ public struct LayerStore: Sendable {
             guard LayerKey(validating: lower.hex) != nil, lower != key else {
                 return .damaged("manifest.json names '\(lower.hex)' as the layer it stands on, which is not a layer key")
             }
-            guard (try? FileStatus.ifExists(self.directory(lower)))??.kind == .directory else {
-                return .damaged("it stands on deps layer \(lower.short), which is gone")
+            guard depth < 64 else { return .damaged("it stands on a stack of more than 64 layers") }
+            switch condition(lower, depth: depth + 1) {
+            case nil: return .damaged("it stands on deps layer \(lower.short), which is gone")
+            case .damaged(let why)?: return .damaged("it stands on deps layer \(lower.short), which is damaged (\(why))")
+            case .sound?: break
             }
         }
         return .sound(record)

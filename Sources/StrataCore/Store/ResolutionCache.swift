@@ -60,6 +60,14 @@ struct ResolutionCache {
     func sweep(layers: LayerStore, imageDigests: Set<String>, dryRun: Bool = false) -> Int {
         guard let names = try? directoryEntries(directory) else { return 0 }
         var removed = 0
+        let hourAgo = Int(Date().timeIntervalSince1970) - 3600
+        for name in names where name.hasPrefix(".tmp-") {
+            // Left by a process killed while writing; a live writer renames within milliseconds.
+            let file = directory + "/" + name
+            if let status = try? FileStatus(path: file), status.modificationTime < hourAgo, !dryRun {
+                try? FileTree.removeFile(file)
+            }
+        }
         for name in names where name.hasSuffix(".json") && !name.hasPrefix("last-") {
             let file = directory + "/" + name
             guard let bytes = try? FileTree.readFile(file),
