@@ -11,6 +11,9 @@ E2E_DIR ?= $(CURDIR)/.cache/e2e
 E2E_PACKAGES = debootstrap dpkg-dev docker-registry
 
 BENCH_DIR ?= /var/tmp/strata-bench
+# Release builds link the Swift runtime and Foundation statically: the installed binary
+# needs nothing from /opt/swift, and starts in about half the time (Docs/performance.md).
+RELEASE = -c release --static-swift-stdlib
 
 BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
 
@@ -32,10 +35,10 @@ build: apt-prerequisites
 	$(SWIFT) build
 
 release: apt-prerequisites
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE)
 
 install: release
-	install -D -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/strata" $(DESTDIR)$(PREFIX)/bin/strata
+	install -D -m 0755 "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" $(DESTDIR)$(PREFIX)/bin/strata
 	install -d $(DESTDIR)/etc/strata/profiles
 
 demo: build
@@ -54,7 +57,7 @@ e2e: build
 bench: release
 	mkdir -p .build/bench
 	cc -O2 -Wall -o .build/bench/mount-floor Benchmarks/mount-floor.c
-	"$$($(SWIFT) build -c release --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build -c release --show-bin-path)/strata" \
+	"$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" \
 		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" \
 		$$([ -d "$(E2E_DIR)/store/layers" ] && echo --debian-store "$(E2E_DIR)/store") $(BENCH_FLAGS)
 
@@ -62,7 +65,7 @@ bench: release
 # same image; uses the store of `make e2e` (run first when it is missing). Not in CI.
 bench-registry: release
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(TEST_PACKAGES)"
-	@strata="$$($(SWIFT) build -c release --show-bin-path)/strata"; \
+	@strata="$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata"; \
 	key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list 2>/dev/null | python3 -c 'import json,sys; print(next((l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"), ""))' 2>/dev/null || true); \
 	if [ -z "$$key" ]; then $(MAKE) --no-print-directory e2e; \
 		key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list | python3 -c 'import json,sys; print(next(l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"))'); fi; \
@@ -73,7 +76,7 @@ bench-registry: release
 # mirror; takes about half an hour. Not in CI.
 bench-debian: release
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES)"
-	python3 Benchmarks/debian.py "$$($(SWIFT) build -c release --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/debian" \
+	python3 Benchmarks/debian.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/debian" \
 		$(or $(BENCH_ROUNDS),3) $(BENCH_DEBIAN_SOURCES)
 
 clean:
