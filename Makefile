@@ -71,7 +71,7 @@ bench-registry: release
 		key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list | python3 -c 'import json,sys; print(next(l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"))'); fi; \
 	sh Benchmarks/registry.sh "$$strata" "$(E2E_DIR)/store" "$$key" "$(BENCH_DIR)/registry" $(BENCH_ROUNDS)
 
-# Real Debian packages (tree, six) built by strata and by sbuild --chroot-mode=unshare,
+# Real Debian packages (tree: 30 build dependencies, gzip: 64) built by strata and by sbuild --chroot-mode=unshare,
 # interleaved, BENCH_ROUNDS rounds (default 3): medians and ratios. Needs the Debian
 # mirror; takes about half an hour. Not in CI.
 bench-debian: release

@@ -8,7 +8,8 @@ For each package, in one run and interleaved round by round:
   reused       strata build with every layer reused and [deps] inputs set (the
                resolution cached)
   first        strata build whose deps layer is missing (removed before each
-               round) and whose resolution is not cached: the whole set installed
+               round) and whose resolution is not cached, incremental = false:
+               the whole set installed
   whole        one build dependency added to debian/control, incremental = false:
                the new set installed from scratch
   incremental  the same change with incremental = true: the new layer stacked on
@@ -30,7 +31,7 @@ import time
 
 strata, cache, work = sys.argv[1], pathlib.Path(sys.argv[2]).resolve(), pathlib.Path(sys.argv[3]).resolve()
 rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-packages = sys.argv[5:] or ["tree", "six"]
+packages = sys.argv[5:] or ["tree", "gzip"]
 mirror = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 here = pathlib.Path(__file__).resolve().parent
 repository = here.parent
@@ -181,7 +182,7 @@ def measure():
             # The same set built whole: a deps layer that is missing, with
             # layers stacked on it removed first, and no cached resolution.
             run([strata, "layers", "rm", "--force", base_key], stdout=subprocess.DEVNULL)
-            elapsed, report = strata_build(incremental, source, "--no-resolve-cache")
+            elapsed, report = strata_build(whole, source, "--no-resolve-cache")
             assert deps_layer(report)["origin"] == "built" and "stands_on" not in deps_layer(report), report
             times["first"].append(elapsed)
 
