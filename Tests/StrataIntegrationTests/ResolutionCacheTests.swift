@@ -133,6 +133,9 @@ import Testing
         ("inputs = [\"/etc/passwd\"]", "must be relative to the source"),
         ("inputs = [\"debian//control\"]", "must be normalised"),
         ("inputs = [1]", "must hold strings only"),
+        ("max_chain = 17", "between 1 and 16"),
+        ("max_chain = 0", "between 1 and 16"),
+        ("incremental = \"yes\"", "must be true or false"),
     ])
     func badInputsAreRefusedNamingTheLine(line: String, message: String) throws {
         let sandbox = try sandbox(inputs: false)

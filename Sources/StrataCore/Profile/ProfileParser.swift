@@ -84,8 +84,8 @@ struct ProfileParser {
         }
         deps.incremental = try bool(depsTable, "incremental", in: "deps", lines) ?? false
         if let maxChain = try int(depsTable, "max_chain", in: "deps", lines) {
-            guard (1...64).contains(maxChain) else {
-                throw located("deps.max_chain must be between 1 and 64 (how many deps layers an incremental chain may stack)", lines.line(ofKey: "max_chain", in: "deps"))
+            guard (1...16).contains(maxChain) else {
+                throw located("deps.max_chain must be between 1 and 16 (how many deps layers an incremental stack may hold; every one is a lower of the overlay, whose options the kernel takes in one page)", lines.line(ofKey: "max_chain", in: "deps"))
             }
             deps.maxChain = maxChain
         }
