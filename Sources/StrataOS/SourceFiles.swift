@@ -16,7 +16,8 @@ public enum SourceFiles {
     }
 
     /// "sha256:<hex>" of a regular file's bytes, "link:<target>" for a link,
-    /// "directory" or "other" for anything else. Never follows a final link.
+    /// "tree:sha256:<hex>" of a directory's whole content (`TreeDigest`),
+    /// "other" for anything else. Never follows a final link.
     public static func digest(of relative: String, in root: String) throws(SystemError) -> String {
         let path = root + "/" + relative
         let status = try FileStatus(path: path)
@@ -31,7 +32,8 @@ public enum SourceFiles {
             if count < 0 { throw SystemError("read link", path: path) }
             return "link:" + String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         case .directory:
-            return "directory"
+            // Everything under it, as a layer's content is digested.
+            return "tree:sha256:" + (try TreeDigest.digest(of: path))
         default:
             return "other"
         }

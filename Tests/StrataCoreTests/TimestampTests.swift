@@ -22,6 +22,8 @@ import Testing
         #expect(Timestamp.parse("2024-02-29T23:59:59Z") == Date(timeIntervalSince1970: 1_709_251_199))
         #expect(Timestamp.parse("1970-01-01T00:00:00.5Z") == Date(timeIntervalSince1970: 0.5))
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_709_251_199.999)) == "2024-02-29T23:59:59.999Z")
+        // A fraction of any length is read to the nanosecond (a crafted one must not overflow).
+        #expect(Timestamp.parse("2024-01-01T00:00:00." + String(repeating: "9", count: 40) + "Z") == Date(timeIntervalSince1970: 1_704_067_200.999999999))
         // An offset goes through Foundation.
         #expect(Timestamp.parse("2024-03-01T01:00:00+01:00") == Date(timeIntervalSince1970: 1_709_251_200))
     }

@@ -114,6 +114,19 @@ import Testing
         #expect(cached() == [])
     }
 
+    @Test func inputsThatNameNoFileAreNeverCached() throws {
+        let sandbox = try sandbox(inputs: false)
+        // A typo, or a link the patterns cannot follow: the key would be the same for every source.
+        try sandbox.editProfile { $0.replacingOccurrences(of: "[deps]\n", with: "[deps]\ninputs = [\"debian/contrl\"]\n") }
+        for _ in 0..<2 {
+            let run = try sandbox.build("hello")
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try resolution(run).cached == false)
+            #expect(((try run.json()["warnings"] as? [String]) ?? []).contains { $0.contains("name no file") })
+        }
+        #expect(resolverRuns(sandbox) == 2)
+    }
+
     @Test func aDamagedCachedResolutionIsAMissNeverAWrongSet() throws {
         let sandbox = try sandbox(inputs: true)
         #expect(try sandbox.build("hello").status == 0)
@@ -133,6 +146,7 @@ import Testing
         ("inputs = [\"/etc/passwd\"]", "must be relative to the source"),
         ("inputs = [\"debian//control\"]", "must be normalised"),
         ("inputs = [1]", "must hold strings only"),
+        ("inputs = []", "deps.inputs is empty"),
         ("max_chain = 17", "between 1 and 16"),
         ("max_chain = 0", "between 1 and 16"),
         ("incremental = \"yes\"", "must be true or false"),

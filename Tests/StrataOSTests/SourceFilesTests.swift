@@ -39,6 +39,9 @@ import Testing
         try "changed".write(toFile: root + "/debian/control", atomically: true, encoding: .utf8)
         #expect(try SourceFiles.digest(of: "debian/control", in: root) != before)
         #expect(try SourceFiles.digest(of: "linked", in: root) == "link:debian")
-        #expect(try SourceFiles.digest(of: "debian", in: root) == "directory")
+        let tree = try SourceFiles.digest(of: "debian", in: root)
+        #expect(tree.hasPrefix("tree:sha256:"))
+        try "again".write(toFile: root + "/debian/patches/deep/b.patch", atomically: true, encoding: .utf8)
+        #expect(try SourceFiles.digest(of: "debian", in: root) != tree, "a change deep in a matched directory is not in its digest")
     }
 }

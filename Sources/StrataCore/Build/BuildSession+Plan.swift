@@ -55,7 +55,12 @@ extension BuildSession {
         let key = ResolutionKey(parent: parents.top.key, profile: profile, mounts: try mountInputs(),
                                 files: try inputFiles(patterns, in: source))
         var reason: String
-        if !settings.useResolveCache {
+        if key.files.values.allSatisfy({ $0 == "none" }) {
+            // Nothing the patterns name exists: such a key would be the same for every source.
+            warnings.append("[deps] inputs of \(profile.path) name no file in \(source); the resolver ran and its answer was not cached")
+            return (try resolve(source: source, lowers: parents.lowers),
+                    ResolutionStatus(cached: false, reason: "[deps] inputs name no file in the source"))
+        } else if !settings.useResolveCache {
             reason = "--no-resolve-cache"
         } else if let cached = cache.lookup(key) {
             logger.info("resolution of \(source) cached (\(cached.dependencies.count) dependencies)")
@@ -68,6 +73,12 @@ extension BuildSession {
             reason = "no earlier resolution of this source"
         }
         let resolved = try resolve(source: source, lowers: parents.lowers)
+        // Saved only if the inputs are still what the key says: a source
+        // changed while the resolver ran (a checkout) must not be cached.
+        guard try inputFiles(patterns, in: source) == key.files else {
+            warnings.append("[deps] inputs changed in \(source) while the resolver ran; its answer was not cached")
+            return (resolved, ResolutionStatus(cached: false, reason: reason))
+        }
         try cache.save(resolved, under: key, imageDigest: parents.image.digest, overBase: parents.update == nil)
         try cache.remember(key, profile: profile, source: source)
         return (resolved, ResolutionStatus(cached: false, reason: reason))

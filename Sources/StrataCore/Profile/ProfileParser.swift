@@ -80,6 +80,9 @@ struct ProfileParser {
                     throw located("deps.inputs '\(ProfileRules.escaped(pattern))' \(problem)", lines.line(ofKey: "inputs", in: "deps"))
                 }
             }
+            guard !patterns.isEmpty else {
+                throw located("deps.inputs is empty: list the files the resolver reads (such as [\"debian/control\"]), or leave the key out", lines.line(ofKey: "inputs", in: "deps"))
+            }
             deps.inputs = patterns
         }
         deps.incremental = try bool(depsTable, "incremental", in: "deps", lines) ?? false

@@ -105,6 +105,13 @@ public struct GarbageCollector {
                 report.inUse.append(victim.key)
                 continue
             }
+            // A layer built on it since the listing (stacked by a build that
+            // has finished): it is no leaf any more.
+            if !(try layers.children(of: victim.key)).isEmpty {
+                lock.unlock()
+                selection.keep(victim.key)
+                continue
+            }
             // Another gc or a `layers rm` may have removed it since the listing.
             guard layers.condition(victim.key) != nil else {
                 lock.unlock()

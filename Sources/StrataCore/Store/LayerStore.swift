@@ -290,6 +290,8 @@ extension LayerStore {
         var removed: [LayerKey] = []
         var bytes: UInt64 = 0
         for child in children {
+            // Removed already, as the child of an earlier child (a stack over the same parent).
+            if removed.contains(child.key) || condition(child.key) == nil { continue }
             let result = try removeRefusingInUse(child.key, withChildren: true)
             removed += result.keys
             bytes += result.bytes

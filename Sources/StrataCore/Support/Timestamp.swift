@@ -59,8 +59,12 @@ public enum Timestamp {
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var fraction = 0.0
         if bytes.count > 20 {
-            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21, let digits = number(20..<(bytes.count - 1)) else { return nil }
-            fraction = Double(digits) / pow(10, Double(bytes.count - 21))
+            // At most 9 digits count (nanoseconds); any more must still be digits.
+            let end = bytes.count - 1
+            guard bytes[19] == UInt8(ascii: "."), end > 20, bytes[20..<end].allSatisfy({ (48...57).contains($0) }) else { return nil }
+            let used = min(end, 29)
+            guard let digits = number(20..<used) else { return nil }
+            fraction = Double(digits) / pow(10, Double(used - 20))
         } else if bytes[19] != UInt8(ascii: "Z") {
             return nil
         }
