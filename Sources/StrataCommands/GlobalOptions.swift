@@ -70,6 +70,9 @@ struct GlobalOptions: ParsableArguments {
     /// named or given by path, with these options and `options`.
     func workflow(profile reference: String, _ options: BuildOptions = BuildOptions()) throws(StrataError) -> BuildWorkflow {
         let profile = try ProfileLoader.standard(environment: environment).load(reference)
+        // Root and overlayfs first: a user without root must hear that, not a
+        // store error (and must not create or probe the store as itself).
+        try Host.prepareForMounts()
         var options = options
         options.lockTimeout = lockTimeoutSeconds
         options.environment = environment

@@ -11,6 +11,14 @@ import Testing
         ])
         #expect(run.status == 4, "\(run.stderr)")
         #expect(run.stderr.contains("must run as root"))
+        // Checked before the store is opened: nothing is created as that user.
+        let fresh = sandbox.work + "/fresh-store"
+        let early = try Sandbox.shell("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary,
+            "--store", fresh, "build", "--profile", sandbox.profile, sandbox.source("hello"),
+        ])
+        #expect(early.status == 4 && early.stderr.contains("must run as root"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fresh))
     }
 
     @Test func aBadProfileExitsTwoNamingFileAndLine() throws {
