@@ -43,7 +43,6 @@ let package = Package(
             dependencies: [
                 "StrataOS", "StrataRegistry",
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]

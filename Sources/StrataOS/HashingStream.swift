@@ -7,6 +7,11 @@ public struct HashingStream {
 
     public init() {}
 
+    /// The plain hex SHA-256 of `bytes` (64 digits), as layer keys are spelled.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Array(bytes)).map { hexByte($0) }.joined()
+    }
+
     /// "sha256:<hex>" of `bytes`.
     public static func digest(_ bytes: [UInt8]) -> String {
         var stream = HashingStream()

@@ -31,12 +31,13 @@ extension BuildSession {
             }
             // Held shared from here: gc and `layers rm` leave the layer alone.
             try wait(for: layerLock, .shared, what: "deps layer \(deps.key.short)")
-            if layers.exists(deps.key) {
+            // The layer and the ones it is stacked on, every one sound; nil if it
+            // was removed (or damaged) between our check and our lock.
+            if let stack = try? layers.stack(deps.key) {
                 held.append(layerLock)
                 try layers.recordUse(deps.key, profile: profile.name, package: package)
-                // The layers it is stacked on, held in use too (gc would not take
-                // them from under a layer that stands on them, but a repair might).
-                let stack = try layers.stack(deps.key)
+                // Held in use too: gc would not take them from under a layer that
+                // stands on them, but a repair might.
                 try holdShared(stack.dropFirst().map(\.key))
                 let ready = BuildPlan(profile: plan.profile, parents: plan.parents, source: plan.source, resolution: plan.resolution,
                                       deps: deps.madeReady(standingOn: stack.first?.standsOn, added: added))

@@ -54,6 +54,7 @@ extension BuildSession {
         let cache = ResolutionCache(store: store)
         let key = ResolutionKey(parent: parents.top.key, profile: profile, mounts: try mountInputs(),
                                 files: try inputFiles(patterns, in: source))
+        let earlier = cache.lastKey(profile: profile, source: source)
         var reason: String
         if key.files.values.allSatisfy({ $0 == "none" }) {
             // Nothing the patterns name exists: such a key would be the same for every source.
@@ -64,9 +65,10 @@ extension BuildSession {
             reason = "--no-resolve-cache"
         } else if let cached = cache.lookup(key) {
             logger.info("resolution of \(source) cached (\(cached.dependencies.count) dependencies)")
-            try cache.remember(key, profile: profile, source: source)
+            // Written only when it changes: a reused build writes nothing here.
+            if earlier != key { try cache.remember(key, profile: profile, source: source) }
             return (cached, ResolutionStatus(cached: true, reason: nil))
-        } else if let earlier = cache.lastKey(profile: profile, source: source) {
+        } else if let earlier {
             let reasons = key.reasons(against: earlier)
             reason = reasons.isEmpty ? "the cached resolution is gone (removed by gc)" : reasons.joined(separator: ", ")
         } else {
@@ -87,7 +89,7 @@ extension BuildSession {
     /// Each file the `inputs` patterns name in `source`, with its digest; a
     /// pattern that names nothing, as "pattern <glob>": "none".
     private func inputFiles(_ patterns: [String], in source: String) throws(StrataError) -> [String: String] {
-        try during("digest [deps] inputs of \(profile.path) in \(source)") {
+        try during("digest the files [deps] inputs of \(profile.path) names in \(source) (make them readable, or change deps.inputs)") {
             var files: [String: String] = [:]
             for pattern in patterns {
                 let matches = try SourceFiles.matching(pattern, in: source)

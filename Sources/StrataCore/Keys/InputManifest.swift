@@ -1,11 +1,9 @@
 // Keys/ — what a layer's key is made of (InputManifest, LayerKey), the
 // resolved dependencies, the input mounts as recipes see them, and how two
 // manifests differ (ManifestDifference). Pure values: nothing here reads the
-// store or the disk. May use: Support, Profile, Crypto, StrataOS (hex digits).
+// store or the disk. May use: Support, Profile.
 
-import Crypto
 import Foundation
-import StrataOS
 
 /// What a layer is made of: every input that can change its content, and
 /// nothing else. A layer's key is the SHA-256 of this value's canonical JSON,
@@ -49,7 +47,7 @@ public struct InputManifest: Sendable, Equatable, Codable {
 
         public var description: String {
             switch kind {
-            case .input: "input \(target) (\(digest.map { ExplanationText.short($0) } ?? "no digest"))"
+            case .input: "input \(target) (\(digest.map { DigestText.short($0) } ?? "no digest"))"
             case .cache: "cache \(target)\(readonly ? " (read-only)" : "")"
             case nil: "\(source ?? "?") → \(target)"
             }
@@ -80,17 +78,7 @@ public struct InputManifest: Sendable, Equatable, Codable {
     /// that encoding produces for an existing manifest orphans every store
     /// and registry cache: see "When the layer format changes" in
     /// Docs/lifecycle.md before touching this type or CanonicalJSON.
-    public var key: LayerKey {
-        let bytes: Data
-        do {
-            bytes = try CanonicalJSON.encode(self)
-        } catch {
-            // Strings, numbers and arrays always encode; a failure here is a
-            // bug in this type, and a key must never be the hash of nothing.
-            preconditionFailure("cannot encode an input manifest: \(error)")
-        }
-        return LayerKey(SHA256.hash(data: bytes).map { hexByte($0) }.joined())
-    }
+    public var key: LayerKey { LayerKey(CanonicalJSON.sha256Hex(self)) }
 
     public static func base(imageDigest: String, arch: String, cacheVersion: Int) -> InputManifest {
         InputManifest(format: currentFormat, role: .base, parent: nil, imageDigest: imageDigest, arch: arch,

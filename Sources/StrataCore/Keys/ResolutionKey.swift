@@ -1,6 +1,4 @@
-import Crypto
 import Foundation
-import StrataOS
 
 /// Everything that can change what a resolver prints for a source, when the
 /// profile lists the files it reads (`[deps] inputs`): the layer it runs over
@@ -24,8 +22,6 @@ public struct ResolutionKey: Sendable, Equatable, Codable {
     /// that a file appearing later changes the key too.
     public var files: [String: String]
 
-    enum CodingKeys: String, CodingKey { case format, parent, command, output, environment, mounts, files }
-
     init(parent: LayerKey, profile: Profile, mounts: MountInputs, files: [String: String]) {
         format = Self.currentFormat
         self.parent = parent
@@ -37,15 +33,7 @@ public struct ResolutionKey: Sendable, Equatable, Codable {
     }
 
     /// SHA-256 of the canonical JSON, as a layer key is made.
-    public var hex: String {
-        let bytes: Data
-        do {
-            bytes = try CanonicalJSON.encode(self)
-        } catch {
-            preconditionFailure("cannot encode a resolution key: \(error)")
-        }
-        return SHA256.hash(data: bytes).map { hexByte($0) }.joined()
-    }
+    public var hex: String { CanonicalJSON.sha256Hex(self) }
 
     /// Why a resolution under `self` could not reuse one made under
     /// `earlier`, in words: "debian/control changed", "the parent layer

@@ -69,7 +69,7 @@ struct ExplanationText {
             parts.append("\(versionChanges.count) changed (\(Self.list(versionChanges.map { "\($0.name) \(Self.version($0.from)) → \(Self.version($0.to))" })))")
         }
         if !hashChanges.isEmpty {
-            parts.append("\(hashChanges.count) with a new package hash (\(Self.list(hashChanges.map { "\($0.name) \(Self.version($0.to)): \(Self.short($0.from.packageHash)) → \(Self.short($0.to.packageHash))" })))")
+            parts.append("\(hashChanges.count) with a new package hash (\(Self.list(hashChanges.map { "\($0.name) \(Self.version($0.to)): \(DigestText.short($0.from.packageHash)) → \(DigestText.short($0.to.packageHash))" })))")
         }
         if !dependencies.added.isEmpty {
             parts.append("\(dependencies.added.count) added (\(Self.list(dependencies.added.map { "\($0.name) \(Self.version($0))" })))")
@@ -78,7 +78,7 @@ struct ExplanationText {
             parts.append("\(dependencies.removed.count) removed (\(Self.list(dependencies.removed.map { "\($0.name) \(Self.version($0))" })))")
         }
         if let base = difference.base {
-            parts.append("base image changed (\(Self.short(base.from)) → \(Self.short(base.to)))")
+            parts.append("base image changed (\(DigestText.short(base.from)) → \(DigestText.short(base.to)))")
         } else {
             parts.append("base unchanged")
         }
@@ -89,7 +89,7 @@ struct ExplanationText {
             parts.append("update state changed (\(changes.joined(separator: "; ")))")
         }
         if let parent = difference.parent {
-            parts.append("parent layer changed (\(Self.short(parent.from)) → \(Self.short(parent.to)))")
+            parts.append("parent layer changed (\(DigestText.short(parent.from)) → \(DigestText.short(parent.to)))")
         }
         if let arch = difference.arch { parts.append("arch changed (\(arch.from) → \(arch.to))") }
         if let cache = difference.cacheVersion { parts.append("cache_version changed (\(cache.from) → \(cache.to))") }
@@ -119,12 +119,6 @@ struct ExplanationText {
 
     static func version(_ dependency: Dependency) -> String {
         dependency.version + (dependency.release.map { "-\($0)" } ?? "")
-    }
-
-    static func short(_ text: String?) -> String {
-        guard let text else { return "none" }
-        let bare = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
-        return bare.count > 16 ? String(bare.prefix(12)) + "…" : bare
     }
 
     /// At most five items, then a count of the rest.

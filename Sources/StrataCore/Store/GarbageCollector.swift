@@ -97,6 +97,7 @@ public struct GarbageCollector {
             report.freedBytes += size
         }
 
+        let listed = Set(candidates.map(\.key) + damaged.map(\.key))
         var selection = GCSelection(policy: policy, now: now, candidates: candidates)
         while let victim = selection.nextVictim() {
             let lock = try during("lock layer \(victim.key.short)") { try FileLock(path: layers.lockPath(victim.key)) }
@@ -107,7 +108,7 @@ public struct GarbageCollector {
             }
             // A layer built on it since the listing (stacked by a build that
             // has finished): it is no leaf any more.
-            if !(try layers.children(of: victim.key)).isEmpty {
+            if hasChild(victim.key, amongLayersNotIn: listed) {
                 lock.unlock()
                 selection.keep(victim.key)
                 continue
@@ -131,5 +132,16 @@ public struct GarbageCollector {
         report.removedResolutions = ResolutionCache(store: store)
             .sweep(layers: layers, imageDigests: Set(images.map(\.digest)), dryRun: dryRun)
         return report
+    }
+
+    /// True when a layer that was not in the listing (made since) has `key`
+    /// as its parent or stands on it. Only the new layers are read: the
+    /// listed ones were already counted by the selection.
+    private func hasChild(_ key: LayerKey, amongLayersNotIn listed: Set<LayerKey>) -> Bool {
+        let names = (try? directoryEntries(store.layers)) ?? []
+        return names.compactMap { LayerKey(validating: $0) }.filter { !listed.contains($0) }.contains { other in
+            guard let record = layers.record(other) else { return false }
+            return record.inputs.parent == key || record.standsOn == key
+        }
     }
 }

@@ -111,7 +111,7 @@ public struct LayerVerifier {
         let found = LayerContent(summary)
         if found != expected {
             result.status = .damaged
-            result.problem = "upper/ is not what was committed: \(found.files) entries and \(found.bytes) bytes (digest \(ExplanationText.short(found.digest))), committed with \(expected.files) entries and \(expected.bytes) bytes (digest \(ExplanationText.short(expected.digest)))"
+            result.problem = "upper/ is not what was committed: \(found.files) entries and \(found.bytes) bytes (digest \(DigestText.short(found.digest))), committed with \(expected.files) entries and \(expected.bytes) bytes (digest \(DigestText.short(expected.digest)))"
         }
         return result
     }

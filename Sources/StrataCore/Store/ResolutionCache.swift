@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import StrataOS
 
@@ -82,7 +81,7 @@ struct ResolutionCache {
     }
 
     private func lastPath(profile: Profile, source: String) -> String {
-        let id = SHA256.hash(data: Array((profile.path + "\0" + source).utf8)).prefix(16).map { hexByte($0) }.joined()
+        let id = HashingStream.hex((profile.path + "\0" + source).utf8).prefix(32)
         return directory + "/last-" + id + ".json"
     }
 

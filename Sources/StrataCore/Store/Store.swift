@@ -5,7 +5,6 @@
 // against the closest layer. May use: Support, Profile, Keys, StrataOS.
 // Runs no command and mounts nothing.
 
-import Crypto
 import StrataOS
 
 /// The store directory and its fixed layout (DESIGN.md, "Store layout").
@@ -25,7 +24,7 @@ public struct Store: Sendable {
 
     /// The file digest cache of the input mount at `source` (a host path).
     func mountDigestCache(for source: String) -> String {
-        cache + "/mount-" + SHA256.hash(data: Array(source.utf8)).prefix(16).map { hexByte($0) }.joined()
+        cache + "/mount-" + HashingStream.hex(source.utf8).prefix(32)
     }
 
     /// --store, else $STRATA_STORE, else /var/lib/strata.

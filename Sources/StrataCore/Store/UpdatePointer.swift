@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import StrataOS
 
@@ -15,8 +14,7 @@ struct UpdatePointer: Codable, Equatable {
 
     static func chain(base: LayerKey, recipe: InputManifest.Recipe) -> String {
         struct Chain: Encodable { let base: LayerKey; let recipe: InputManifest.Recipe }
-        let bytes = (try? CanonicalJSON.encode(Chain(base: base, recipe: recipe))) ?? Data()
-        return SHA256.hash(data: bytes).map { hexByte($0) }.joined()
+        return CanonicalJSON.sha256Hex(Chain(base: base, recipe: recipe))
     }
 
     static func path(store: Store, chain: String) -> String { store.updates + "/" + chain + ".json" }

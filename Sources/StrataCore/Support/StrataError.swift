@@ -5,7 +5,7 @@
 //
 // Support/ — what every folder uses: StrataError (and the exit codes),
 // canonical JSON, quantities, timestamps, the stopwatch, the host check,
-// test pause points. May use: StrataOS. Uses no other folder.
+// test pause points, digests as text. May use: StrataOS. Uses no other folder.
 
 import StrataOS
 
