@@ -160,6 +160,26 @@ static int enter_root(const char *root) {
     return chdir("/");
 }
 
+/// sysfs, read-only. A user namespace may mount one only with a network
+/// namespace of its own; sharing the host's network, it gets the host's
+/// /sys bound read-only instead.
+static int mount_sysfs(const char *target) {
+    unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (mount("sysfs", target, "sysfs", flags, NULL) == 0) return 0;
+    if (errno != EPERM) return -1;
+    if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) != 0) return -1;
+    return mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+}
+
+/// Enters the user namespace `fd` as its root: no supplementary groups, uid
+/// and gid 0 there (an unprivileged range on the host).
+static int enter_user_namespace(int fd) {
+    if (setns(fd, CLONE_NEWUSER) != 0) return -1;
+    if (setgroups(0, NULL) != 0) return -1;
+    if (setresgid(0, 0, 0) != 0) return -1;
+    return setresuid(0, 0, 0);
+}
+
 /// pid 1 of the new PID namespace: prepares the root, starts the command,
 /// reaps every orphan until the command exits, and exits with its status.
 static void run_init(const strata_spawn_request *request, int report_fd) {
@@ -168,8 +188,7 @@ static void run_init(const strata_spawn_request *request, int report_fd) {
         && mount("proc", request->proc_path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
         fail(report_fd, STRATA_STEP_MOUNT_PROC);
     }
-    if (request->sysfs_path != NULL
-        && mount("sysfs", request->sysfs_path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+    if (request->sysfs_path != NULL && mount_sysfs(request->sysfs_path) != 0) {
         fail(report_fd, STRATA_STEP_MOUNT_SYSFS);
     }
     if (request->isolate_network && bring_up_loopback() != 0) fail(report_fd, STRATA_STEP_LOOPBACK);
@@ -203,6 +222,11 @@ static void run_init(const strata_spawn_request *request, int report_fd) {
 /// Between strata and init: leaves strata's namespaces, then waits for init.
 static void run_supervisor(const strata_spawn_request *request, int report_fd, pid_t strata) {
     if (die_with_parent(strata) != 0) fail(report_fd, STRATA_STEP_PARENT_DEATH_SIGNAL);
+    if (request->userns_fd >= 0 && enter_user_namespace(request->userns_fd) != 0) {
+        fail(report_fd, STRATA_STEP_USER_NAMESPACE);
+    }
+    // Changing uid cleared the death signal; set it again.
+    if (request->userns_fd >= 0 && die_with_parent(strata) != 0) fail(report_fd, STRATA_STEP_PARENT_DEATH_SIGNAL);
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (request->isolate_network) flags |= CLONE_NEWNET;
     if (unshare(flags) != 0) fail(report_fd, STRATA_STEP_UNSHARE);

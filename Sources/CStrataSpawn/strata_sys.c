@@ -34,21 +34,41 @@ int strata_file_system_type(const char *path, long *type) {
 
 int strata_open_tmpfile(const char *directory) { return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); }
 
-int strata_bind_onto(const char *source, int target_fd, int read_only) {
-    int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+int strata_bind_onto(const char *source, int target_fd, int read_only, int userns_fd) {
+    // An idmapped clone is of the source mount alone: the mounts below it
+    // would each need the mapping, and may not allow one.
+    unsigned int recursive = userns_fd >= 0 ? 0 : AT_RECURSIVE;
+    int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive);
     if (tree < 0) return -1;
-    if (read_only) {
-        struct mount_attr attributes;
-        memset(&attributes, 0, sizeof attributes);
-        attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attributes, sizeof attributes) != 0) {
-            int saved = errno;
-            close(tree);
-            errno = saved;
-            return -1;
-        }
+    struct mount_attr attributes;
+    memset(&attributes, 0, sizeof attributes);
+    if (read_only) attributes.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (userns_fd >= 0) {
+        attributes.attr_set |= MOUNT_ATTR_IDMAP;
+        attributes.userns_fd = (unsigned long long)userns_fd;
+    }
+    if (attributes.attr_set != 0
+        && mount_setattr(tree, "", AT_EMPTY_PATH | recursive, &attributes, sizeof attributes) != 0) {
+        int saved = errno;
+        close(tree);
+        errno = saved;
+        return -1;
     }
     int result = move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return result;
+}
+
+int strata_can_idmap(const char *path, int userns_fd) {
+    int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) return -1;
+    struct mount_attr attributes;
+    memset(&attributes, 0, sizeof attributes);
+    attributes.attr_set = MOUNT_ATTR_IDMAP;
+    attributes.userns_fd = (unsigned long long)userns_fd;
+    int result = mount_setattr(tree, "", AT_EMPTY_PATH, &attributes, sizeof attributes);
     int saved = errno;
     close(tree);
     errno = saved;

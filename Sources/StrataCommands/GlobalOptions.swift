@@ -5,7 +5,7 @@ import StrataCore
 
 /// --store, --json, --verbose and --lock-timeout: accepted by every command.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store directory (default: $STRATA_STORE, else /var/lib/strata).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The store directory (default: $STRATA_STORE, else /var/lib/strata as root, ~/.local/share/strata otherwise).", valueName: "dir"))
     var store: String?
 
     @Flag(name: .long, help: "Print one JSON document on stdout; progress and logs go to stderr.")
@@ -13,6 +13,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(name: [.long, .customShort("v")], help: "Log each step to stderr.")
     var verbose = false
+
+    @Flag(name: .customLong("no-userns"), help: "As root, run every command in the root as host root, not in a user namespace (for installers that need it; see Docs/rootless.md).")
+    var noUserNamespace = false
 
     @Option(name: .long, help: ArgumentHelp("How long to wait for a lock another strata holds: seconds, or 30m, 2h (default 1h).", valueName: "duration"))
     var lockTimeout: String = "1h"
@@ -30,7 +33,7 @@ struct GlobalOptions: ParsableArguments {
         var leading: [String] = []
         var rest = arguments[...]
         while let first = rest.first {
-            if first == "--json" || first == "--verbose" || first == "-v" || first.hasPrefix("--store=") {
+            if first == "--json" || first == "--verbose" || first == "-v" || first == "--no-userns" || first.hasPrefix("--store=") {
                 leading.append(first)
                 rest = rest.dropFirst()
             } else if first.hasPrefix("--lock-timeout=") {
@@ -54,9 +57,13 @@ struct GlobalOptions: ParsableArguments {
         return logger
     }
 
-    /// The store, opened (its directories created).
+    /// The store, opened (its directories created). Without root, strata
+    /// first enters its user namespace: a rootless store holds files of the
+    /// user's subordinate ids, which only that namespace sees as they are.
     func openStore() throws(StrataError) -> Store {
-        try Store.open(Store.path(option: store, environment: environment))
+        let path = Store.path(option: store, environment: environment)
+        try Host.prepareForMounts()
+        return try Store.open(path)
     }
 
     /// A registry repository as a layer cache of the store, with these options' lock timeout.
@@ -75,6 +82,7 @@ struct GlobalOptions: ParsableArguments {
         try Host.prepareForMounts()
         var options = options
         options.lockTimeout = lockTimeoutSeconds
+        options.userNamespace = !noUserNamespace
         options.environment = environment
         return try BuildWorkflow(store: try openStore(), profile: profile, options: options, logger: logger())
     }

@@ -92,7 +92,7 @@ public struct ArchiveExporter {
                 return false
             }
             try refuseUnshareable(relative, status: status, attributes: attributes, writer: writer)
-            opaque = attributes.contains { $0.name == OverlayWhiteout.opaqueAttribute && $0.value == Array("y".utf8) }
+            opaque = attributes.contains { OverlayWhiteout.isOpaqueAttribute($0.name) && $0.value == Array("y".utf8) }
             attributes.removeAll { OverlayWhiteout.isOverlayAttribute($0.name) }
         }
         guard let entry = archive_entry_new() else { throw ArchiveError(archive: writer.name, entry: relative, reason: "out of memory") }

@@ -39,10 +39,13 @@ public struct ArchiveImporter {
 
     public let source: Source
     public let layout: Layout
+    /// The form an OCI layer's opaque directories take: the store's.
+    public let overlayAttributes: OverlayAttributes
 
-    public init(source: Source, layout: Layout = .tree) {
+    public init(source: Source, layout: Layout = .tree, overlayAttributes: OverlayAttributes = .trusted) {
         self.source = source
         self.layout = layout
+        self.overlayAttributes = overlayAttributes
     }
 
     /// Extracts everything into `directory` (which must exist and be empty).
@@ -193,7 +196,7 @@ public struct ArchiveImporter {
         do {
             let parentDirectory = try FileTree.makeDirectories(inside: directory, path: parent)
             if isOpaque {
-                try ExtendedAttributes.set(OverlayWhiteout.opaqueAttribute, to: Array("y".utf8), on: parentDirectory)
+                try ExtendedAttributes.set(overlayAttributes.opaque, to: Array("y".utf8), on: parentDirectory)
                 return true
             }
             let hidden = OverlayWhiteout.hiddenName(name) ?? ""

@@ -4,8 +4,18 @@ import Glibc
 public enum CurrentProcess {
     public static var id: Int32 { getpid() }
 
-    /// True when the effective user is root.
+    /// True when the effective user is root (in the current user namespace).
     public static var isRoot: Bool { geteuid() == 0 }
+
+    /// The real user and group ids, as the current user namespace sees them.
+    public static var userID: UInt32 { getuid() }
+    public static var groupID: UInt32 { getgid() }
+
+    /// The name of the real user (getpwuid), nil when it has none.
+    public static var userName: String? {
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
 
     /// The working directory (getcwd), nil when it cannot be named.
     public static var workingDirectory: String? {

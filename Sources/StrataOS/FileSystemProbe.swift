@@ -28,10 +28,10 @@ public enum FileSystemProbe {
 
     /// nil when `directory` can hold overlay upper and work directories;
     /// otherwise what is missing. Leaves nothing behind in `directory`.
-    /// Root's overlays keep their attributes in trusted.*; an unprivileged
-    /// user's (mounted with userxattr) in user.*.
-    public static func problem(in directory: String) -> String? {
-        let xattrNamespace = geteuid() == 0 ? "trusted" : "user"
+    /// Root's overlays keep their attributes in trusted.*; those mounted in
+    /// a user namespace (with userxattr) in user.*.
+    public static func problem(in directory: String, attributes: OverlayAttributes = .trusted) -> String? {
+        let xattrNamespace = attributes.rawValue
         if let type = try? fileSystemType(of: directory), let name = refused[type] {
             return "it is on \(name), which cannot hold overlay upper directories"
         }

@@ -24,12 +24,17 @@ public struct IsolatedCommand: Sendable {
     public var mountProcAndSys: Bool
     public var identity: Identity?
     public var hostname: String?
+    /// A user namespace to run in, as its root (uid 0 inside, the mapping's
+    /// range on the host); nil: strata's own.
+    public var userNamespace: UserNamespace?
 
     public init(
         root: String, workingDirectory: String = "/", arguments: [String],
         environment: [String: String] = [:], network: Bool = false,
-        mountProcAndSys: Bool = true, identity: Identity? = nil, hostname: String? = "strata"
+        mountProcAndSys: Bool = true, identity: Identity? = nil, hostname: String? = "strata",
+        userNamespace: UserNamespace? = nil
     ) {
+        self.userNamespace = userNamespace
         self.root = root
         self.workingDirectory = workingDirectory
         self.arguments = arguments
@@ -67,8 +72,9 @@ public struct IsolatedCommand: Sendable {
             request.gid = identity.gid
         }
         request.hostname = hostname == nil ? nil : cRoot.pointer(4)
+        request.userns_fd = userNamespace?.descriptor ?? -1
         var failure = strata_spawn_failure()
-        let pid = withExtendedLifetime((argv, envp, cRoot)) { strata_spawn(&request, &failure) }
+        let pid = withExtendedLifetime((argv, envp, cRoot, userNamespace)) { strata_spawn(&request, &failure) }
         if pid < 0 {
             throw SystemError("start \(arguments.first ?? "command"): \(Self.describe(failure.step))",
                               path: root, errno: failure.error)
@@ -111,6 +117,7 @@ public struct IsolatedCommand: Sendable {
         case STRATA_STEP_PIPE: "pipe"
         case STRATA_STEP_FORK_SUPERVISOR, STRATA_STEP_FORK_INIT, STRATA_STEP_FORK_COMMAND: "fork"
         case STRATA_STEP_PARENT_DEATH_SIGNAL: "parent died during start"
+        case STRATA_STEP_USER_NAMESPACE: "enter the user namespace"
         case STRATA_STEP_UNSHARE: "unshare namespaces"
         case STRATA_STEP_MOUNT_PROC: "mount proc"
         case STRATA_STEP_MOUNT_SYSFS: "mount sysfs"
@@ -139,27 +146,4 @@ public struct RunningCommand: Sendable {
         if strata_wait(pid, &status) != 0 { throw SystemError("wait for process \(pid)") }
         return status
     }
-}
-
-/// NUL-terminated C strings, and a NULL-terminated array of them, for the
-/// duration of a call.
-private final class CStringArray {
-    let base: UnsafeMutablePointer<UnsafePointer<CChar>?>
-    private let count: Int
-
-    init(_ strings: [String]) {
-        count = strings.count
-        base = .allocate(capacity: strings.count + 1)
-        for (index, string) in strings.enumerated() {
-            base[index] = UnsafePointer(strdup(string))
-        }
-        base[strings.count] = nil
-    }
-
-    deinit {
-        for index in 0..<count { free(UnsafeMutableRawPointer(mutating: base[index])) }
-        base.deallocate()
-    }
-
-    func pointer(_ index: Int) -> UnsafePointer<CChar>? { base[index] }
 }

@@ -30,17 +30,23 @@ public struct Mount: Sendable, Hashable, CustomStringConvertible {
     /// An overlay of `lower` (topmost first) under a writable `upper`.
     /// Layers that become lowers later are mounted with index, metacopy and
     /// redirect_dir off, so their upper holds plain files only; a throwaway
-    /// scratch layer may be `volatile` (no syncs).
+    /// scratch layer may be `volatile` (no syncs). With `userXattr` (an
+    /// overlay mounted inside a user namespace) whiteouts and opaque
+    /// directories are kept in user.overlay.* instead of trusted.overlay.*.
     public static func overlay(
-        lower: [String], upper: String, work: String, target: String, volatile: Bool = false
+        lower: [String], upper: String, work: String, target: String, volatile: Bool = false,
+        userXattr: Bool = false
     ) -> Mount {
         var options = [
             "lowerdir=" + lower.map(escapeOverlayPath).joined(separator: ":"),
             "upperdir=" + escapeOverlayPath(upper),
             "workdir=" + escapeOverlayPath(work),
-            "index=off", "metacopy=off", "redirect_dir=off",
+            // With userxattr overlayfs accepts only redirect_dir=nofollow, which
+            // creates no redirect either (and follows none, as no layer has one).
+            "index=off", "metacopy=off", userXattr ? "redirect_dir=nofollow" : "redirect_dir=off",
         ]
         if volatile { options.append("volatile") }
+        if userXattr { options.append("userxattr") }
         return Mount(kind: .overlay, source: "strata", target: target, options: options)
     }
 
@@ -61,6 +67,15 @@ public struct Mount: Sendable, Hashable, CustomStringConvertible {
     public static func devpts(at target: String) -> Mount {
         Mount(kind: .devpts, source: "devpts", target: target,
               options: ["newinstance", "ptmxmode=0666", "mode=0620"])
+    }
+
+    /// A tmpfs whose top directory belongs to `owner`'s uid and gid 0 (the
+    /// root of a user namespace); unchanged for nil or other kinds.
+    public func owned(by owner: IDMapping?) -> Mount {
+        guard let owner, kind == .tmpfs || kind == .devtmpfs else { return self }
+        var mount = self
+        mount.options += ["uid=\(owner.hostUID)", "gid=\(owner.hostGID)"]
+        return mount
     }
 
     public var description: String {

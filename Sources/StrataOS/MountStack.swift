@@ -1,3 +1,6 @@
+import CStrataSpawn
+import Glibc
+
 /// Mounts performed in order and torn down in reverse. Owned by one build
 /// root; `unmountAll()` is explicit because teardown has to report failures.
 public final class MountStack {
@@ -18,10 +21,23 @@ public final class MountStack {
         mounted.append(recorded)
     }
 
-    /// Binds `source` onto a resolved entry.
-    public func pushBind(_ source: String, onto target: RootPath, readOnly: Bool) throws(SystemError) {
-        try target.bind(from: source, readOnly: readOnly)
+    /// Binds `source` onto a resolved entry, idmapped through `userNamespace` when given.
+    public func pushBind(_ source: String, onto target: RootPath, readOnly: Bool,
+                         mappedThrough userNamespace: UserNamespace? = nil) throws(SystemError) {
+        try target.bind(from: source, readOnly: readOnly, mappedThrough: userNamespace)
         mounted.append(.bind(source, to: target.host, readOnly: readOnly))
+    }
+
+    /// Binds the directory `source` onto the directory `target` (both host
+    /// paths strata made or owns), idmapped through `userNamespace`: what is
+    /// owned by uid N on disk is N inside the namespace.
+    public func pushMappedBind(_ source: String, onto target: String, through userNamespace: UserNamespace) throws(SystemError) {
+        let fd = open(target, STRATA_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open mount point", path: target) }
+        defer { close(fd) }
+        let result = withExtendedLifetime(userNamespace) { strata_bind_onto(source, fd, 0, userNamespace.descriptor) }
+        if result != 0 { throw SystemError("bind \(source) idmapped (\(userNamespace.mapping)) onto", path: target) }
+        mounted.append(.bind(source, to: target, readOnly: false))
     }
 
     /// Unmounts everything this stack mounted, last first, then anything that

@@ -54,9 +54,13 @@ public final class RootPath {
         throw SystemError("lstat", path: host + "/" + name)
     }
 
-    /// Binds the host path `source` onto this entry (see `strata_bind_onto`).
-    public func bind(from source: String, readOnly: Bool) throws(SystemError) {
-        if strata_bind_onto(source, descriptor, readOnly ? 1 : 0) != 0 {
+    /// Binds the host path `source` onto this entry (see `strata_bind_onto`),
+    /// its ownership shifted through `userNamespace` when given.
+    public func bind(from source: String, readOnly: Bool, mappedThrough userNamespace: UserNamespace? = nil) throws(SystemError) {
+        let result = withExtendedLifetime(userNamespace) {
+            strata_bind_onto(source, descriptor, readOnly ? 1 : 0, userNamespace?.descriptor ?? -1)
+        }
+        if result != 0 {
             throw SystemError("bind \(source) onto", path: host)
         }
     }

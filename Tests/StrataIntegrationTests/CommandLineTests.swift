@@ -3,24 +3,6 @@ import Testing
 
 /// Exit codes and messages of the command line.
 @Suite(.needsRoot) struct CommandLineTests {
-    @Test func notRootExitsFourAndSaysSo() throws {
-        let sandbox = try Sandbox()
-        let run = try Sandbox.shell("/usr/bin/setpriv", [
-            "--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary,
-            "--store", sandbox.store, "build", "--profile", sandbox.profile, sandbox.source("hello"),
-        ])
-        #expect(run.status == 4, "\(run.stderr)")
-        #expect(run.stderr.contains("must run as root"))
-        // Checked before the store is opened: nothing is created as that user.
-        let fresh = sandbox.work + "/fresh-store"
-        let early = try Sandbox.shell("/usr/bin/setpriv", [
-            "--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary,
-            "--store", fresh, "build", "--profile", sandbox.profile, sandbox.source("hello"),
-        ])
-        #expect(early.status == 4 && early.stderr.contains("must run as root"), "\(early.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: fresh))
-    }
-
     @Test func aBadProfileExitsTwoNamingFileAndLine() throws {
         let sandbox = try Sandbox()
         try sandbox.editProfile { $0.replacingOccurrences(of: "[build]\n", with: "[build]\nnetwrok = false\n") }

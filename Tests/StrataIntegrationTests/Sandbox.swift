@@ -32,6 +32,8 @@ final class Sandbox {
 
     let work: String
     let store: String
+    /// Set: strata runs rootless, as this user (the sandbox is its).
+    let user: TestUser?
     var profile: String { work + "/demo.toml" }
     /// A host directory bound at /srv/log in every root, writable by anyone:
     /// the install command counts its runs there.
@@ -40,8 +42,11 @@ final class Sandbox {
     /// `storeIn`: a directory to keep the store in instead of the sandbox
     /// (e.g. /dev/shm, a tmpfs, for tests that create many files: creating a
     /// file on this machine's disk costs about a millisecond).
-    init(storeIn: String? = nil) throws {
+    /// `user`: run every strata of this sandbox rootless, as that user; the
+    /// sandbox's files are made its own.
+    init(storeIn: String? = nil, user: TestUser? = nil) throws {
         try #require(geteuid() == 0, "integration tests need root: strata mounts overlay file systems (run make test as root)")
+        self.user = user
         work = NSTemporaryDirectory() + "strata-it-" + UUID().uuidString
         store = storeIn.map { $0 + "/strata-it-store-" + UUID().uuidString } ?? work + "/store"
         try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
@@ -52,6 +57,10 @@ final class Sandbox {
             $0.replacingOccurrences(of: #"install = "/srv/demo-repo/bin/install""#,
                                     with: #"install = "echo run >> /srv/log/installs && /srv/demo-repo/bin/install""#)
                 + "\n[[mount]]\nsource = \"\(log)\"\ntarget = \"/srv/log\"\n"
+        }
+        if let user {
+            let owned = try Self.shell("/bin/chown", ["-R", "\(user.uid):\(user.gid)", work])
+            try #require(owned.status == 0, "chown of the sandbox failed: \(owned.stderr)")
         }
         let imported = try strata(["image", "import", "demo-base", work + "/rootfs"])
         try #require(imported.status == 0, "image import failed: \(imported.stderr)")
@@ -81,7 +90,8 @@ final class Sandbox {
         environment["STRATA_STORE"] = store
         environment["STRATA_TEST_MOUNTINFO"] = snapshot
         environment.merge(extra) { $1 }
-        var run = try Self.shell(Self.binary, arguments, environment: environment)
+        let (program, all) = command(arguments)
+        var run = try Self.shell(program, all, environment: user?.environment(environment) ?? environment)
         let table = (try? String(contentsOfFile: snapshot, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: snapshot)
         run = Run(status: run.status, stdout: run.stdout, stderr: run.stderr, mountTable: table)
@@ -111,14 +121,15 @@ final class Sandbox {
     /// the sandbox, read with `finish`.
     func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        let (program, all) = command(arguments)
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = all
         let name = UUID().uuidString
         var environment = ProcessInfo.processInfo.environment
         environment["STRATA_STORE"] = store
         environment["STRATA_TEST_MOUNTINFO"] = work + "/\(name).mountinfo"
         environment.merge(extra) { $1 }
-        process.environment = environment
+        process.environment = user?.environment(environment) ?? environment
         FileManager.default.createFile(atPath: work + "/\(name).out", contents: nil)
         FileManager.default.createFile(atPath: work + "/\(name).err", contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: work + "/\(name).out"))
@@ -129,6 +140,12 @@ final class Sandbox {
     }
 
     private var outputs: [ObjectIdentifier: String] = [:]
+
+    /// strata with `arguments`, as this sandbox's user when it has one (the
+    /// same process: setpriv execs strata).
+    private func command(_ arguments: [String]) -> (String, [String]) {
+        user?.command(Self.binary, arguments) ?? (Self.binary, arguments)
+    }
 
     /// Waits for a started strata and returns what it printed, and its
     /// mount table when it exited (empty when it was killed).

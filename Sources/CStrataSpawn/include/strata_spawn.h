@@ -33,6 +33,9 @@ typedef struct strata_spawn_request {
     gid_t gid;
     /// Host name inside the new UTS namespace; NULL keeps the host's.
     const char *hostname;
+    /// A user namespace to enter (setns) before the others are made, as its
+    /// uid 0 and gid 0; -1: stay in strata's.
+    int userns_fd;
 } strata_spawn_request;
 
 /// The step at which starting the child failed.
@@ -41,6 +44,7 @@ typedef enum strata_spawn_step {
     STRATA_STEP_PIPE,
     STRATA_STEP_FORK_SUPERVISOR,
     STRATA_STEP_PARENT_DEATH_SIGNAL,
+    STRATA_STEP_USER_NAMESPACE,
     STRATA_STEP_UNSHARE,
     STRATA_STEP_FORK_INIT,
     STRATA_STEP_MOUNT_PROC,

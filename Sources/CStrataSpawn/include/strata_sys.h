@@ -24,7 +24,13 @@ static const int STRATA_O_PATH = 010000000;
 /// O_PATH descriptor), read-only, nosuid and nodev when `read_only`: one
 /// detached clone (open_tree), its attributes set (mount_setattr) before it
 /// is attached (move_mount), so no path string is resolved at the target.
-int strata_bind_onto(const char *source, int target_fd, int read_only);
+/// With `userns_fd` (not -1) the clone is idmapped through that user
+/// namespace's maps (ownership on disk shifted into its range), and covers
+/// the source mount alone.
+int strata_bind_onto(const char *source, int target_fd, int read_only, int userns_fd);
+/// 0 when the mount holding `path` can be idmapped through `userns_fd`
+/// (a detached clone is idmapped and dropped); -1 with errno otherwise.
+int strata_can_idmap(const char *path, int userns_fd);
 /// open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600): an unnamed file in directory.
 int strata_open_tmpfile(const char *directory);
 

@@ -20,10 +20,14 @@ public struct BuildOptions: Sendable {
     /// Reuse a cached resolution when the profile lists `[deps] inputs`
     /// (false: --no-resolve-cache, the resolver runs and the cache is renewed).
     public var resolveCache = true
+    /// As root, run commands in a user namespace unless the profile says
+    /// `[build] userns = false` (false: --no-userns, every command as host root).
+    public var userNamespace = true
 
     public init(lockTimeout: Double = 3600, output: String = ".", keepFailed: Bool = false, jobs: Int? = nil,
                 cacheFrom: String? = nil, cacheTo: String? = nil, environment: [String: String] = [:],
-                collectGarbage: Bool = true, resolveCache: Bool = true) {
+                collectGarbage: Bool = true, resolveCache: Bool = true, userNamespace: Bool = true) {
+        self.userNamespace = userNamespace
         self.lockTimeout = lockTimeout
         self.output = output
         self.keepFailed = keepFailed

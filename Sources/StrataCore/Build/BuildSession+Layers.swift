@@ -109,16 +109,17 @@ extension BuildSession {
         let (pending, status) = try fillNewLayer(over: baseUppers + parents.lowers) { root throws(StrataError) -> Int32 in
             let depsFile = "/tmp/strata-deps"
             let allFile = "/tmp/strata-deps-all"
-            try during("write \(depsFile)") {
+            try during("write \(depsFile)") { try root.asRoot { () throws(SystemError) in
                 // In the root's /tmp, a tmpfs strata mounted; resolved inside the root all the same.
                 for (path, set) in [(depsFile, delta), (allFile, all)] {
                     guard let target = try RootPath.resolve(path, in: root.path, create: .file) else { continue }
                     try FileTree.writeFile(target.host, set.encoded(as: profile.deps.format))
                 }
-            }
+            } }
             let command = IsolatedCommand(
                 root: root.path, workingDirectory: "/", arguments: ["/bin/sh", "-c", profile.deps.install],
-                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile, "STRATA_DEPS_ALL": allFile]), network: true)
+                environment: environment(adding: ["STRATA_DEPS_FILE": depsFile, "STRATA_DEPS_ALL": allFile]), network: true,
+                userNamespace: root.userNamespace)
             logger.info("creating deps layer \(layer.key.short): \(profile.deps.install)")
             let status = try during("run the install command") { try command.start(stdout: 2).wait() }
             try StrataError.checkInterruption()
@@ -142,7 +143,7 @@ extension BuildSession {
         over lowers: [String], _ fill: (BuildRoot) throws(StrataError) -> Result
     ) throws(StrataError) -> (PendingLayer, Result) {
         let pending = try layers.begin()
-        let root = BuildRoot(path: mountPoint)
+        let root = makeRoot()
         do {
             try root.mountOverlay(lower: lowers, upper: pending.upper, work: pending.work, volatile: false)
             try root.mountSystem(network: true)

@@ -151,7 +151,7 @@ extension BuildSession {
             try FileTree.makeDirectories(inside: "", path: upper)
             try FileTree.makeDirectories(inside: "", path: work)
         }
-        let root = BuildRoot(path: mountPoint)
+        let root = makeRoot()
         let result: (status: Int32, output: [UInt8])
         do {
             try root.mountOverlay(lower: lowers, upper: upper, work: work, volatile: true)
@@ -160,7 +160,7 @@ extension BuildSession {
             try root.bind(source, at: "/build/src", readOnly: true)
             let command = IsolatedCommand(
                 root: root.path, workingDirectory: "/build/src", arguments: ["/bin/sh", "-c", profile.deps.resolve],
-                environment: environment(), network: true)
+                environment: environment(), network: true, userNamespace: root.userNamespace)
             logger.info("resolving dependencies: \(profile.deps.resolve)")
             PausePoint.resolve.pauseIfRequested()
             result = try during("run the resolve command") { try command.runCollectingOutput() }

@@ -13,7 +13,7 @@ extension BuildSession {
         var clock = Stopwatch()
         let upper = directory + "/upper"
         let work = directory + "/work"
-        let root = BuildRoot(path: mountPoint)
+        let root = makeRoot()
         var status: Int32 = 0
         var artifacts: [String] = []
         do {
@@ -61,7 +61,12 @@ extension BuildSession {
         try root.mountSystem(network: profile.build.network)
         try root.bind(profile.mounts, profile: profile.path)
         let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
-        try during("copy the source into \(root.path)/build/src") {
+        // Chowned from outside: through the idmapped layers, the user's ids in the root are its range's on the host.
+        // Without a build user the copy is root's inside the root (with a user
+        // namespace it cannot keep the host's owners, which are not in its range).
+        let owner = user.map { root.hostIdentity(of: $0.identity) }
+            ?? (root.userNamespace == nil ? nil : root.hostIdentity(of: .init(uid: 0, gid: 0)))
+        try during("copy the source into \(root.path)/build/src") { try root.asRoot { () throws(SystemError) in
             // Made inside the root when missing; a link at /build, the output
             // or the workdir (only an image or a layer can have put it there)
             // is refused, naming it.
@@ -72,21 +77,21 @@ extension BuildSession {
                 return resolved.host
             }
             let build = try inRoot("/build")
-            if let user { try FileTree.changeOwner(build, to: user.identity) }
+            if let owner { try FileTree.changeOwner(build, to: owner) }
             if let existing = try RootPath.resolve("/build/src", in: root.path, followingLinks: false) {
                 try FileTree.remove(existing.host)
             }
-            try FileTree.copy(from: source, to: build + "/src", owner: user?.identity)
+            try FileTree.copy(from: source, to: build + "/src", owner: owner)
             for directory in [profile.build.output, profile.build.workdir] {
                 let path = try inRoot(directory)
-                if let user { try FileTree.changeOwner(path, to: user.identity) }
+                if let owner { try FileTree.changeOwner(path, to: owner) }
             }
-        }
+        } }
         return IsolatedCommand(
             root: root.path, workingDirectory: profile.build.workdir,
             arguments: ["/bin/sh", "-c", profile.build.run],
             environment: environment(user: user?.name ?? "root", home: user?.home ?? "/root", adding: settings.buildEnvironment),
-            network: profile.build.network, identity: user?.identity)
+            network: profile.build.network, identity: user?.identity, userNamespace: root.userNamespace)
     }
 
     /// Copies each entry of `[build] output` into the output directory,
@@ -130,7 +135,7 @@ extension BuildSession {
     private func shell(lowers: [String], source: String?) throws(StrataError) -> Int32 {
         let upper = directory + "/upper"
         let work = directory + "/work"
-        let root = BuildRoot(path: mountPoint)
+        let root = makeRoot()
         let status: Int32
         do {
             try during("create \(upper)") {
@@ -145,7 +150,7 @@ extension BuildSession {
                 try root.mountSystem(network: profile.build.network)
                 try root.bind(profile.mounts, profile: profile.path)
                 command = IsolatedCommand(root: root.path, arguments: ["/bin/sh"], environment: environment(),
-                                          network: profile.build.network)
+                                          network: profile.build.network, userNamespace: root.userNamespace)
             }
             var interactive = command
             interactive.arguments = ["/bin/sh", "-i"]

@@ -21,7 +21,8 @@ extension BuildSession {
 
         let (pending, state) = try fillNewLayer(over: [images.rootfs(image.name)]) { root throws(StrataError) -> [UInt8] in
             let run = IsolatedCommand(root: root.path, arguments: ["/bin/sh", "-c", update.run],
-                                      environment: environment(), network: true)
+                                      environment: environment(), network: true,
+                                      userNamespace: root.userNamespace)
             logger.info("updating: \(update.run)")
             let status = try during("run the update command") { try run.start(stdout: 2).wait() }
             try StrataError.checkInterruption()

@@ -15,11 +15,15 @@ public final class BuildSession {
         public var buildEnvironment: [String: String] = [:]
         /// Reuse a cached resolution (`[deps] inputs`); false runs the resolver.
         public var useResolveCache = true
+        /// As root, run commands in a user namespace (`[build] userns`, unless --no-userns).
+        public var userNamespace = true
 
-        public init(lockTimeout: Double = 3600, buildEnvironment: [String: String] = [:], useResolveCache: Bool = true) {
+        public init(lockTimeout: Double = 3600, buildEnvironment: [String: String] = [:], useResolveCache: Bool = true,
+                    userNamespace: Bool = true) {
             self.lockTimeout = lockTimeout
             self.buildEnvironment = buildEnvironment
             self.useResolveCache = useResolveCache
+            self.userNamespace = userNamespace
         }
     }
 
@@ -45,6 +49,9 @@ public final class BuildSession {
     public internal(set) var warnings: [String] = []
     /// The input mounts, digested once per session (`mountInputs()`).
     var digestedMounts: MountInputs?
+    /// Root's user namespace for this session's commands; nil when rootless
+    /// (strata's own namespace) or turned off.
+    let userNamespace: UserNamespace?
 
     public init(store: Store, profile: Profile, settings: Settings = Settings(), cacheFrom: RegistryCache? = nil,
                 logger: Logger) throws(StrataError) {
@@ -55,7 +62,16 @@ public final class BuildSession {
         self.logger = logger
         images = ImageStore(store: store)
         layers = LayerStore(store: store)
+        let namespace = settings.userNamespace && profile.build.userNamespace ? try Host.rootBuildNamespace() : nil
+        // Without idmapped mounts the layers cannot be shown to the namespace with
+        // their owners: said once per build, and the commands run as host root.
+        let problem = namespace?.mappingProblem(at: store.builds)
+        userNamespace = problem == nil ? namespace : nil
         StaleSweeper(store: store).sweep()
+        if let problem {
+            warnings.append("the store's file system cannot be idmapped (\(problem)): commands in the root run as host root, without a user namespace; see Docs/rootless.md")
+            logger.warning("\(warnings[warnings.count - 1])")
+        }
         owned = try OwnedDirectory.create(in: store.builds, prefix: "", store: store)
         let root = owned.path + "/root"
         try during("create the build directory") { try FileTree.makeDirectory(root) }
@@ -104,6 +120,12 @@ public final class BuildSession {
         environment.merge(profile.environment) { $1 }
         environment.merge(extra) { $1 }
         return environment
+    }
+
+    /// A merged root at this session's mount point, its commands in the
+    /// session's user namespace, its overlays in the store's attribute form.
+    func makeRoot() -> BuildRoot {
+        BuildRoot(path: mountPoint, userNamespace: userNamespace, overlayAttributes: store.overlayAttributes)
     }
 
     /// Tears a root down and turns leftovers into an error.

@@ -9,7 +9,7 @@ struct BuildUser {
 
     /// Looks the user up in the root, creating it when missing.
     static func ensure(_ name: String, in root: BuildRoot) throws(StrataError) -> BuildUser {
-        try during("set up build user '\(name)' in \(root.path)") {
+        try during("set up build user '\(name)' in \(root.path)") { try root.asRoot { () throws -> BuildUser in
             // Resolved inside the root: a link at /etc/passwd leads to a file in
             // the root, and the copy-up of what is written lands in the scratch.
             guard let passwd = try RootPath.resolve("/etc/passwd", in: root.path),
@@ -37,7 +37,7 @@ struct BuildUser {
             try append("\(name):x:\(id):\(id):strata build user:\(home):/bin/sh\n", to: passwdPath, after: passwdText)
             try append("\(name):x:\(id):\n", to: groupPath, after: groupText)
             return BuildUser(name: name, identity: .init(uid: id, gid: id), home: home)
-        }
+        } }
     }
 
     private static func append(_ line: String, to path: String, after content: String) throws(SystemError) {

@@ -91,7 +91,8 @@ public struct BuildWorkflow {
         _ body: (BuildSession) throws(StrataError) -> Result,
         closing: (inout Result, Int) -> Void = { _, _ in }
     ) throws(StrataError) -> Result {
-        var settings = BuildSession.Settings(lockTimeout: options.lockTimeout, useResolveCache: options.resolveCache)
+        var settings = BuildSession.Settings(lockTimeout: options.lockTimeout, useResolveCache: options.resolveCache,
+                                             userNamespace: options.userNamespace)
         if let jobs = options.jobs { settings.buildEnvironment["STRATA_JOBS"] = String(jobs) }
         let session = try BuildSession(store: store, profile: profile, settings: settings, cacheFrom: cacheFrom, logger: logger)
         var result: Result

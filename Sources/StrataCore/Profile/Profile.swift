@@ -36,6 +36,10 @@ public struct Profile: Sendable, Equatable {
         public var user: String?
         public var network: Bool = false
         public var output: String = "/build/out"
+        /// `userns`: as root, resolve, install, update, build and shell run
+        /// in a user namespace whose root is an unprivileged range of the
+        /// host. In no key: it changes where commands run, not what a layer holds.
+        public var userNamespace = true
     }
 
     /// What a `[[mount]]` is to the layers whose recipes run with it.

@@ -9,10 +9,20 @@ public struct ProfileLoader: Sendable {
 
     public init(searchPath: [String]) { self.searchPath = searchPath }
 
-    /// /etc/strata/profiles, then each directory of STRATA_PROFILE_PATH.
-    public static func standard(environment: [String: String]) -> ProfileLoader {
+    /// /etc/strata/profiles, for a user other than root then
+    /// $XDG_CONFIG_HOME/strata/profiles (~/.config/strata/profiles), then
+    /// each directory of STRATA_PROFILE_PATH.
+    public static func standard(environment: [String: String], privilege: Privilege = Host.privilege) -> ProfileLoader {
         let extra = (environment["STRATA_PROFILE_PATH"] ?? "").split(separator: ":").map(String.init)
-        return ProfileLoader(searchPath: ["/etc/strata/profiles"] + extra)
+        var user: [String] = []
+        if privilege == .rootless {
+            if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
+                user = [config + "/strata/profiles"]
+            } else if let home = environment["HOME"] {
+                user = [home + "/.config/strata/profiles"]
+            }
+        }
+        return ProfileLoader(searchPath: ["/etc/strata/profiles"] + user + extra)
     }
 
     /// A value containing "/" or ending in ".toml" is a file path; anything

@@ -11,7 +11,7 @@ struct ProfileParser {
         "base": ["image"],
         "update": ["run", "state", "max_age"],
         "deps": ["resolve", "format", "install", "inputs", "incremental", "max_chain"],
-        "build": ["run", "workdir", "user", "network", "output"],
+        "build": ["run", "workdir", "user", "network", "output", "userns"],
         "mount": ["source", "target", "readonly", "kind"],
         "gc": ["max_size", "max_age", "keep_last"],
     ]
@@ -101,6 +101,7 @@ struct ProfileParser {
             throw located("build.user '\(ProfileRules.escaped(user))' \(problem) (the portable user name rule)", lines.line(ofKey: "user", in: "build"))
         }
         build.network = try bool(buildTable, "network", in: "build", lines) ?? false
+        build.userNamespace = try bool(buildTable, "userns", in: "build", lines) ?? true
         if let output = try pathInRoot(buildTable, "output", in: "build", lines) { build.output = output }
 
         var mounts: [Profile.BindMount] = []

@@ -46,7 +46,7 @@ extension LayerStore {
     func stage(blob path: String, as shared: SharedLayer, source: String) throws(StrataError) -> StagedLayer {
         let pending = try begin()
         do {
-            let progress = try ArchiveImporter(source: .file(path), layout: .ociLayer).extract(into: pending.upper)
+            let progress = try ArchiveImporter(source: .file(path), layout: .ociLayer, overlayAttributes: store.overlayAttributes).extract(into: pending.upper)
             guard let digests = progress.digests else { throw StrataError.environment("\(path): the import did not finish") }
             if digests.digest != shared.digest {
                 throw StrataError.input("\(source): layer \(shared.key.short)'s blob has digest \(digests.digest), not \(shared.digest); it was damaged or tampered with; nothing was stored")

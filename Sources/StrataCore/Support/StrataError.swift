@@ -55,7 +55,9 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
     }
 
     static func input(_ message: String) -> StrataError { StrataError(.input, message) }
-    static func environment(_ message: String) -> StrataError { StrataError(.environment, message) }
+    static func environment(_ message: String, cause: SystemError? = nil) -> StrataError {
+        StrataError(.environment, message, cause: cause)
+    }
 
     /// A system call that failed while doing `what`.
     static func system(_ error: SystemError, while what: String) -> StrataError {

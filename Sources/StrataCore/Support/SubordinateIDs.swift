@@ -1,0 +1,66 @@
+import StrataOS
+
+/// The subordinate ids /etc/subuid and /etc/subgid give a user (subuid(5)):
+/// lines `NAME:START:COUNT`, NAME a user name or a numeric uid. Strata maps
+/// 65536 of them, ids 1 to 65536 inside its user namespace.
+public struct SubordinateIDs: Sendable, Equatable {
+    /// How many ids a build root needs: 0 (the user) and 1...65536, which
+    /// covers nobody (65534) and every id Debian, Fedora or Arch allocate.
+    public static let needed: UInt32 = 65536
+
+    public var uidStart: UInt32
+    public var gidStart: UInt32
+
+    public init(uidStart: UInt32, gidStart: UInt32) {
+        self.uidStart = uidStart
+        self.gidStart = gidStart
+    }
+
+    /// The first range in `text` (a subuid or subgid file) for `user` or
+    /// `uid` that holds at least `needed` ids.
+    public static func start(in text: String, user: String?, uid: UInt32) -> UInt32? {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 3, let start = UInt32(fields[1]), let count = UInt32(fields[2]) else { continue }
+            let owner = String(fields[0])
+            guard owner == user || owner == String(uid), count >= needed else { continue }
+            guard UInt64(start) + UInt64(needed) <= UInt64(UInt32.max) else { continue }
+            return start
+        }
+        return nil
+    }
+
+    /// A start no line of `texts` covers, from 100000 up in steps of 65536,
+    /// for the message that tells a user which lines to add.
+    public static func freeStart(in texts: [String]) -> UInt32 {
+        var end: UInt64 = 100_000
+        for line in texts.joined(separator: "\n").split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 3, let start = UInt64(fields[1]), let count = UInt64(fields[2]) else { continue }
+            end = max(end, start + count)
+        }
+        let steps = (end - 100_000 + UInt64(needed) - 1) / UInt64(needed)
+        return UInt32(clamping: 100_000 + steps * UInt64(needed))
+    }
+
+    /// The ranges of `user` (uid `uid`) in /etc/subuid and /etc/subgid, or
+    /// an error that says which lines to add.
+    static func read(user: String?, uid: UInt32, subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") throws(StrataError) -> SubordinateIDs {
+        let uidText = (try? FileTree.readFile(subuid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let gidText = (try? FileTree.readFile(subgid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let uidStart = start(in: uidText, user: user, uid: uid)
+        let gidStart = start(in: gidText, user: user, uid: uid)
+        if let uidStart, let gidStart { return SubordinateIDs(uidStart: uidStart, gidStart: gidStart) }
+        let name = user ?? String(uid)
+        let missing = [uidStart == nil ? subuid : nil, gidStart == nil ? subgid : nil].compactMap { $0 }
+        let free = freeStart(in: [uidText, gidText])
+        let last = UInt64(free) + UInt64(needed) - 1
+        throw .environment("""
+            without root, strata runs builds in a user namespace that needs \(needed) subordinate ids of \(name), \
+            and \(missing.joined(separator: " and ")) \(missing.count == 1 ? "has" : "have") no range of that size for \(name). \
+            As root, add the line '\(name):\(free):\(needed)' to \(subuid) and \(subgid) \
+            (or run 'usermod --add-subuids \(free)-\(last) --add-subgids \(free)-\(last) \(name)'), \
+            with a range no other user has; see Docs/rootless.md
+            """)
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Glibc
+import Testing
+
+/// strata as an ordinary user (rootless: its own user namespace of the
+/// user's subordinate ids, overlays with userxattr), and root's builds in a
+/// user namespace of their own. Each test makes its user and removes it.
+@Suite(.needsRoot) struct RootlessTests {
+    private static func depsKey(_ run: Sandbox.Run) throws -> String {
+        let layers = try #require(try run.json()["layers"] as? [[String: Any]])
+        return try #require(layers.first { $0["role"] as? String == "deps" }?["key"] as? String)
+    }
+
+    private static func depsReused(_ run: Sandbox.Run) throws -> Bool? {
+        let layers = try #require(try run.json()["layers"] as? [[String: Any]])
+        return layers.first { $0["role"] as? String == "deps" }?["reused"] as? Bool
+    }
+
+    @Test func theDemoRunsEndToEndWithoutRoot() throws {
+        let user = try TestUser()
+        let sandbox = try Sandbox(user: user)
+        let first = try sandbox.build("hello")
+        #expect(first.status == 0, "\(first.stderr)")
+        try sandbox.expectTornDown(first)
+        #expect(try Self.depsReused(first) == false)
+        #expect(sandbox.installRuns == 1)
+        // Really rootless: the store says so, and on disk the layer belongs to
+        // the user (uid 0 inside) and the base's files to the user too.
+        let key = try Self.depsKey(first)
+        #expect(try String(contentsOfFile: sandbox.store + "/.strata-privilege", encoding: .utf8) == "rootless\n")
+        var status = stat()
+        #expect(lstat(sandbox.store + "/layers/\(key)/upper", &status) == 0 && status.st_uid == user.uid)
+        #expect(lstat(sandbox.store + "/images/demo-base/rootfs/bin", &status) == 0 && status.st_uid == user.uid)
+
+        let again = try sandbox.build("hello")
+        #expect(again.status == 0, "\(again.stderr)")
+        try sandbox.expectTornDown(again)
+        #expect(try Self.depsReused(again) == true)
+        #expect(try Self.depsKey(again) == key)
+        #expect(sandbox.installRuns == 1, "the install command ran again")
+
+        let published = try Sandbox.shell(Sandbox.repository + "/Examples/demo/publish-update.sh", [sandbox.work + "/repo"])
+        #expect(published.status == 0, "\(published.stderr)")
+        let updated = try sandbox.build("hello")
+        #expect(updated.status == 0, "\(updated.stderr)")
+        try sandbox.expectTornDown(updated)
+        #expect(try Self.depsReused(updated) == false)
+        #expect(try Self.depsKey(updated) != key)
+        #expect(sandbox.installRuns == 2)
+        #expect(user.processes.isEmpty, "processes of \(user.name) left: \(user.processes)")
+    }
+
+    @Test(arguments: ["resolve", "install", "rename", "build", "teardown"])
+    func sigkillAtEveryPhaseLeavesNothingBehindRootless(point: String) throws {
+        let user = try TestUser()
+        let sandbox = try Sandbox(user: user)
+        let pauseFile = sandbox.work + "/paused"
+        let strata = try sandbox.start(sandbox.buildArguments("hello"),
+                                       environment: ["STRATA_TEST_PAUSE_AT": point, "STRATA_TEST_PAUSE_FILE": pauseFile])
+        let paused = eventually(within: 60) { FileManager.default.fileExists(atPath: pauseFile) }
+        #expect(paused, "strata never reached \(point): \(sandbox.finish(strata).stderr)")
+        let namespace = try #require(Sandbox.mountNamespace(of: strata.processIdentifier))
+        kill(strata.processIdentifier, SIGKILL)
+        strata.waitUntilExit()
+
+        #expect(eventually(within: 20) { user.processes.isEmpty }, "processes of \(user.name) left: \(user.processes)")
+        #expect(eventually(within: 20) { Sandbox.processes(inMountNamespace: namespace).isEmpty },
+                "strata's mount namespace, and its mounts, outlived it")
+        let finished = sandbox.entries(sandbox.store + "/layers").filter { !$0.hasPrefix(".") }
+        #expect(finished.count == (["resolve", "install", "rename"].contains(point) ? 0 : 1), "\(finished)")
+
+        let next = try sandbox.build("hello")
+        #expect(next.status == 0, "\(next.stderr)")
+        try sandbox.expectTornDown(next)
+        #expect(sandbox.entries(sandbox.store + "/layers").filter { $0.hasPrefix(".tmp-") } == [], "leftover temporary layers")
+        #expect(sandbox.entries(sandbox.store + "/layers").count == 1)
+    }
+
+    /// One key space: the same inputs give the same keys in both modes, and a
+    /// layer pushed by either is pulled and reused by the other.
+    @Test func rootAndRootlessShareKeysAndLayersThroughARegistry() throws {
+        let user = try TestUser()
+        let rootless = try Sandbox(user: user)
+        let root = try Sandbox()
+        let registry = try RegistryServer(in: root.work)
+        defer { registry.stop() }
+
+        let built = try rootless.build("hello")
+        #expect(built.status == 0, "\(built.stderr)")
+        let key = try Self.depsKey(built)
+        let rootPlan = try root.strata(["--json", "plan", "--profile", root.profile, root.source("hello")])
+        let planned = try #require(try rootPlan.json()["layers"] as? [[String: Any]])
+        #expect(planned.first { $0["role"] as? String == "deps" }?["key"] as? String == key,
+                "root and rootless disagree on the deps key")
+
+        // Rootless → registry → root.
+        let pushed = try rootless.strata(["--json", "push", key, "--to", registry.repository])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let pulled = try root.strata(["--json", "pull", key, "--from", registry.repository])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let reused = try root.build("hello")
+        #expect(reused.status == 0, "\(reused.stderr)")
+        #expect(try Self.depsReused(reused) == true)
+        #expect(root.installRuns == 0, "root installed although it pulled the rootless layer")
+        let verified = try root.strata(["layers", "verify", key])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        // Root → registry → rootless (a second rootless store).
+        let other = try rootless.secondStore()
+        let pulledBack = try rootless.strata(["--json", "--store", other, "pull", key, "--from", registry.repository])
+        #expect(pulledBack.status == 0, "\(pulledBack.stderr)")
+        let rootlessAgain = try rootless.strata(["--json", "--store", other, "build", "--profile", rootless.profile,
+                                                 "--output", rootless.work + "/out2", rootless.source("hello")])
+        #expect(rootlessAgain.status == 0, "\(rootlessAgain.stderr)")
+        #expect(try Self.depsReused(rootlessAgain) == true)
+        #expect(rootless.installRuns == 1)
+    }
+
+    /// Files an installer makes as root:root 4755 and as 100:65534 0640 (as
+    /// Debian's _apt:nogroup) look the same from inside in both modes, and
+    /// root's layer keeps that ownership on disk.
+    @Test func ownershipAndModesAreTheSameInBothModes() throws {
+        let user = try TestUser()
+        var seen: [String] = []
+        for sandbox in [try Sandbox(), try Sandbox(user: user)] {
+            try sandbox.editProfile {
+                $0.replacingOccurrences(of: #"install = "echo run"#, with: #"install = "mkdir -p /opt/own && echo x > /opt/own/suid && chmod 4755 /opt/own/suid && echo y > /opt/own/apt && chown 100:65534 /opt/own/apt && chmod 0640 /opt/own/apt && echo run"#)
+                    .replacingOccurrences(of: #"run = "sh ./build.sh""#, with: #"run = "stat -c '%u:%g %a %n' /opt/own/apt /opt/own/suid > /build/out/owners.txt""#)
+            }
+            let run = try sandbox.build("hello")
+            #expect(run.status == 0, "\(run.stderr)")
+            seen.append((try? String(contentsOfFile: sandbox.work + "/out/owners.txt", encoding: .utf8)) ?? "")
+            if sandbox.user == nil {
+                let upper = sandbox.store + "/layers/\(try Self.depsKey(run))/upper/opt/own"
+                var status = stat()
+                #expect(lstat(upper + "/suid", &status) == 0 && status.st_uid == 0 && status.st_gid == 0 && status.st_mode & 0o7777 == 0o4755)
+                #expect(lstat(upper + "/apt", &status) == 0 && status.st_uid == 100 && status.st_gid == 65534 && status.st_mode & 0o7777 == 0o640)
+            }
+        }
+        #expect(seen[0] == "100:65534 640 /opt/own/apt\n0:0 4755 /opt/own/suid\n")
+        #expect(seen[0] == seen[1], "root saw \(seen[0]), rootless saw \(seen[1])")
+    }
+
+    /// As root, the build runs in a user namespace by default: uid 0 inside,
+    /// an unprivileged uid on the host (read from /proc); --no-userns runs it
+    /// as host root.
+    @Test(arguments: [true, false])
+    func rootBuildsRunInAUserNamespaceByDefault(userns: Bool) throws {
+        let sandbox = try Sandbox()
+        let go = sandbox.log + "/go"
+        #expect(mkfifo(go, 0o666) == 0)
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: "user = \"build\"\n", with: "")
+                .replacingOccurrences(of: #"run = "sh ./build.sh""#,
+                                      with: #"run = "sh -c 'id -u > /build/out/inside; read line < /srv/log/go' strata-uid-probe""#)
+        }
+        let strata = try sandbox.start((userns ? [] : ["--no-userns"]) + sandbox.buildArguments("hello"))
+        var probe: Int32?
+        let found = eventually(within: 60) {
+            probe = Self.process(withArgument: "strata-uid-probe")
+            return probe != nil
+        }
+        #expect(found, "the build never started: \(found ? "" : sandbox.finish(strata).stderr)")
+        let hostUID = probe.flatMap(Self.uid(of:))
+        // The build waits for a line on the fifo; opened without blocking, so
+        // that a build that failed instead does not hang the test.
+        var writer: Int32 = -1
+        #expect(eventually(within: 60) {
+            writer = open(go, O_WRONLY | O_NONBLOCK)
+            return writer >= 0 || strata.isRunning == false
+        })
+        if writer >= 0 {
+            _ = "go\n".withCString { write(writer, $0, 3) }
+            close(writer)
+        }
+        let run = sandbox.finish(strata)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try String(contentsOfFile: sandbox.work + "/out-hello/inside", encoding: .utf8) == "0\n")
+        if userns {
+            #expect(hostUID != nil && hostUID! >= 65536, "the build's root is uid \(String(describing: hostUID)) on the host")
+        } else {
+            #expect(hostUID == 0)
+        }
+    }
+
+    /// An installer that tries to reach the host: a host-wide sysctl, a host
+    /// path through /proc/1/root, a descriptor inherited from whoever started
+    /// strata. In root's user namespace every one fails; with --no-userns the
+    /// sysctl write succeeds (it writes back the value it read), which shows
+    /// the check can fail.
+    @Test(arguments: [true, false])
+    func anInstallerCannotReachTheHost(userns: Bool) throws {
+        let sandbox = try Sandbox()
+        let target = sandbox.work + "/host-target"
+        let directory = sandbox.work + "/host-directory"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: #"install = "echo run"#, with: """
+                install = "v=$(cat /proc/sys/vm/swappiness); if (echo $v > /proc/sys/vm/swappiness) 2>/dev/null; then echo sysctl >> /srv/log/escapes; fi; \
+                (echo x > /proc/1/root\(target)) 2>/dev/null; (echo x > /proc/self/fd/9/escaped) 2>/dev/null; echo run
+                """)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["STRATA_STORE"] = sandbox.store
+        let arguments = (userns ? [] : ["--no-userns"]) + sandbox.buildArguments("hello")
+        let run = try Sandbox.shell("/bin/sh", ["-c", "exec 9<\"$0\"; exec \"$@\"", directory, Sandbox.binary] + arguments,
+                                    environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(sandbox.installRuns == 1)
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/escaped"))
+        let escapes = (try? String(contentsOfFile: sandbox.log + "/escapes", encoding: .utf8)) ?? ""
+        #expect(escapes == (userns ? "" : "sysctl\n"))
+    }
+
+    @Test func withoutSubordinateIDsTheErrorSaysWhichLinesToAdd() throws {
+        let sandbox = try Sandbox()
+        let run = try Sandbox.shell("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary,
+            "--store", sandbox.work + "/nobody-store", "build", "--profile", sandbox.profile, sandbox.source("hello"),
+        ])
+        #expect(run.status == 4, "\(run.stderr)")
+        #expect(run.stderr.contains("/etc/subuid") && run.stderr.contains("/etc/subgid") && run.stderr.contains("nobody:"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.work + "/nobody-store"))
+    }
+
+    private static func process(withArgument argument: String) -> Int32? {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.first { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.first == "sh" && arguments.last == argument
+        }
+    }
+
+    private static func uid(of pid: Int32) -> UInt32? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }) else { return nil }
+        return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { UInt32($0) }
+    }
+}
