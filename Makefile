@@ -2,13 +2,13 @@
 PREFIX ?= /usr/local
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEMO_DIR ?= $(CURDIR)/.demo
-APT_PACKAGES = pkg-config libmount-dev libarchive-dev libcurl4-openssl-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema
+APT_PACKAGES = pkg-config libmount-dev libarchive-dev libcurl4-openssl-dev busybox-static util-linux tar zstd attr python3 python3-jsonschema uidmap
 # The registry tests: a real registry, a client strata did not write, htpasswd for Basic
 # auth, openssl for an HTTPS registry's certificate.
-TEST_PACKAGES = docker-registry skopeo apache2-utils openssl
+TEST_PACKAGES = docker-registry skopeo apache2-utils openssl uidmap
 
 E2E_DIR ?= $(CURDIR)/.cache/e2e
-E2E_PACKAGES = debootstrap dpkg-dev docker-registry
+E2E_PACKAGES = debootstrap dpkg-dev docker-registry uidmap
 
 BENCH_DIR ?= /var/tmp/strata-bench
 # Release builds link the Swift runtime and Foundation statically: the installed binary

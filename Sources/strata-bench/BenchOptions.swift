@@ -30,7 +30,7 @@ struct BenchOptions {
             case "--debian-store": options.debianStore = rest.popFirst()
             case "--only": options.only = rest.popFirst()
             default:
-                FileHandle.standardError.write(Data("strata-bench: unknown argument \(argument)\nusage: strata-bench --strata BIN --floor BIN --repository DIR [--work DIR] [--quick] [--debian-store DIR] [--only digests]\n".utf8))
+                FileHandle.standardError.write(Data("strata-bench: unknown argument \(argument)\nusage: strata-bench --strata BIN --floor BIN --repository DIR [--work DIR] [--quick] [--debian-store DIR] [--only digests|rootless]\n".utf8))
                 exit(2)
             }
         }

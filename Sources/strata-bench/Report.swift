@@ -33,6 +33,19 @@ struct Report {
                   "| \(Measure.format(build)) | \(Measure.format(start)) | \(Measure.format(setupAndTeardown)) |"]
     }
 
+    mutating func rootless(_ result: RootlessBenchmark.Result) {
+        let root = result.wall["root"] ?? 0
+        let rootReady = result.ready["root"] ?? 0
+        lines += ["", "## Rootless against root: `strata build` with every layer reused (interleaved, medians)", "",
+                  "| mode | strata build (wall) | ratio to root | ready root (setup + teardown, as reported) | ratio to root |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for mode in RootlessBenchmark.modes {
+            let wall = result.wall[mode] ?? 0
+            let ready = result.ready[mode] ?? 0
+            lines.append("| \(mode) | \(Measure.format(wall)) | \(String(format: "%.2f×", wall / max(root, 0.001))) | \(Measure.format(ready)) | \(String(format: "%.2f×", ready / max(rootReady, 0.001))) |")
+        }
+    }
+
     mutating func layerCreation(payload: RootSize, strata: Double, chroot: Double) {
         lines += ["", "## Layer creation: unpacking \(payload.name) in \(payload.files) files as the install step", "",
                   "| through strata (layer phase) | directly in a chroot | overhead |", "| ---: | ---: | ---: |",

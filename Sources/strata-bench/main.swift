@@ -47,6 +47,13 @@ if options.only == "digests" {
     report.print(to: options.work + "/results-digests.md")
     exit(0)
 }
+if options.only == "rootless" {
+    let processBench = ProcessBenchmark(options: options, fixtures: fixtures)
+    processBench.prepare()
+    report.rootless(RootlessBenchmark(options: options, process: processBench).run(rounds: options.quick ? 10 : 30))
+    report.print(to: options.work + "/results-rootless.md")
+    exit(0)
+}
 sizes.forEach(fixtures.prepare)
 
 // 1 and 2: a ready root, set up and torn down, against its alternatives.
@@ -75,6 +82,10 @@ report.wholeProcess(build: processBench.reusedBuild(rounds: options.quick ? 10 :
                     setupAndTeardown: processBench.reportedSetupAndTeardown())
 
 // 4: creating a layer through strata against the same install in a chroot.
+log("rootless against root: a reused build, and its ready root")
+let rootless = RootlessBenchmark(options: options, process: processBench).run(rounds: options.quick ? 10 : 30)
+report.rootless(rootless)
+
 log("layer creation")
 let payload = sizes[1]
 let layerBench = LayerCreationBenchmark(options: options, fixtures: fixtures, payload: payload, store: processBench.store)
