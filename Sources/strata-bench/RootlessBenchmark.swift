@@ -60,8 +60,8 @@ struct RootlessBenchmark {
     private func arguments(_ mode: String, _ strata: [String]) -> [String] {
         switch mode {
         case "rootless": asUser(strata)
-        case "root --no-userns": ["--reuid=0", "--regid=0", options.strata, "--store", process.store, "--no-userns"] + strata
-        default: ["--reuid=0", "--regid=0", options.strata, "--store", process.store] + strata
+        case "root --no-userns": ["--reuid=0", "--regid=0", "--keep-groups", options.strata, "--store", process.store, "--no-userns"] + strata
+        default: ["--reuid=0", "--regid=0", "--keep-groups", options.strata, "--store", process.store] + strata
         }
     }
 
