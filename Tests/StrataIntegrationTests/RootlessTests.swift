@@ -213,6 +213,44 @@ import Testing
         #expect(escapes == (userns ? "" : "sysctl\n"))
     }
 
+    /// update, layers export/import/verify, gc and image rm as an ordinary user.
+    @Test func theLayerCommandsWorkRootless() throws {
+        let user = try TestUser()
+        let sandbox = try Sandbox(user: user)
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: "[deps]\n", with: "[update]\nrun = \"echo 1 > /etc/updated\"\nstate = \"cat /etc/updated\"\n\n[deps]\n")
+        }
+        let update = try sandbox.strata(["--json", "update", sandbox.profile])
+        #expect(update.status == 0, "\(update.stderr)")
+        let built = try sandbox.build("hello")
+        #expect(built.status == 0, "\(built.stderr)")
+        let key = try Self.depsKey(built)
+        let blob = sandbox.work + "/deps.tar.zst"
+        let exported = try sandbox.strata(["layers", "export", key, "-o", blob])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let verified = try sandbox.strata(["layers", "verify"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        let other = try sandbox.secondStore()
+        let updateKey = try #require(try update.json()["key"] as? String)
+        let updateBlob = sandbox.work + "/update.tar.zst"
+        #expect(try sandbox.strata(["layers", "export", updateKey, "-o", updateBlob]).status == 0)
+        for file in [updateBlob, blob] {
+            let imported = try sandbox.strata(["--store", other, "layers", "import", file])
+            #expect(imported.status == 0, "\(imported.stderr)")
+        }
+        let listed = try sandbox.strata(["--json", "--store", other, "layers", "list"])
+        #expect(listed.status == 0 && listed.stdout.contains(key) && listed.stdout.contains(updateKey), "\(listed.stdout)\(listed.stderr)")
+        #expect(try sandbox.strata(["--store", other, "layers", "verify"]).status == 0)
+
+        let collected = try sandbox.strata(["--json", "gc", "--max-size", "0"])
+        #expect(collected.status == 0, "\(collected.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/layers/" + key), "gc left the deps layer")
+        let removed = try sandbox.strata(["image", "rm", "demo-base"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/images/demo-base"))
+    }
+
     @Test func withoutSubordinateIDsTheErrorSaysWhichLinesToAdd() throws {
         let sandbox = try Sandbox()
         let run = try Sandbox.shell("/usr/bin/setpriv", [

@@ -51,6 +51,8 @@ public struct Store: Sendable {
         let store = Store(root: absolute(path), privilege: privilege)
         for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates, store.cache] {
             do {
+                // The default rootless store's parents (~/.local/share) may not exist yet.
+                if directory == store.root { try FileTree.makeDirectories(inside: "", path: directory) }
                 try FileTree.makeDirectory(directory, existingOK: true)
             } catch {
                 throw .environment("cannot create \(directory): \(error.errno); pass a writable --store")

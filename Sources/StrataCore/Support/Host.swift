@@ -82,12 +82,8 @@ public enum Host {
         let start = UInt64(defaultRootRange)
         let end = start + UInt64(SubordinateIDs.needed)
         for (file, text) in [(subuid, uidText), (subgid, gidText)] {
-            for line in text.split(separator: "\n") {
-                let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-                guard fields.count == 3, let first = UInt64(fields[1]), let count = UInt64(fields[2]) else { continue }
-                if first < end && start < first + count {
-                    throw .environment("\(file) gives \(fields[0]) ids \(first)-\(first + count - 1), which overlap strata's default range for root's builds (\(start)-\(end - 1)); add a line 'root:START:65536' with a free range to /etc/subuid and /etc/subgid")
-                }
+            for line in SubordinateIDs.lines(in: text) where line.start < end && start < line.start + line.count {
+                throw .environment("\(file) gives \(line.owner) ids \(line.start)-\(line.start + line.count - 1), which overlap strata's default range for root's builds (\(start)-\(end - 1)); add a line 'root:START:65536' with a free range to /etc/subuid and /etc/subgid")
             }
         }
         return IDMapping(hostUID: defaultRootRange, hostGID: defaultRootRange, count: SubordinateIDs.needed)

@@ -16,29 +16,35 @@ public struct SubordinateIDs: Sendable, Equatable {
         self.gidStart = gidStart
     }
 
+    /// One line of a subuid or subgid file.
+    struct Line: Equatable {
+        var owner: String
+        var start: UInt64
+        var count: UInt64
+    }
+
+    /// The well-formed lines of `text`; others are skipped, as newuidmap does.
+    static func lines(in text: String) -> [Line] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 3, let start = UInt64(fields[1]), let count = UInt64(fields[2]) else { return nil }
+            return Line(owner: String(fields[0]), start: start, count: count)
+        }
+    }
+
     /// The first range in `text` (a subuid or subgid file) for `user` or
     /// `uid` that holds at least `needed` ids.
     public static func start(in text: String, user: String?, uid: UInt32) -> UInt32? {
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count == 3, let start = UInt32(fields[1]), let count = UInt32(fields[2]) else { continue }
-            let owner = String(fields[0])
-            guard owner == user || owner == String(uid), count >= needed else { continue }
-            guard UInt64(start) + UInt64(needed) <= UInt64(UInt32.max) else { continue }
-            return start
-        }
-        return nil
+        lines(in: text).first { line in
+            (line.owner == user || line.owner == String(uid)) && line.count >= UInt64(needed)
+                && line.start + UInt64(needed) <= UInt64(UInt32.max)
+        }.map { UInt32($0.start) }
     }
 
     /// A start no line of `texts` covers, from 100000 up in steps of 65536,
     /// for the message that tells a user which lines to add.
     public static func freeStart(in texts: [String]) -> UInt32 {
-        var end: UInt64 = 100_000
-        for line in texts.joined(separator: "\n").split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count == 3, let start = UInt64(fields[1]), let count = UInt64(fields[2]) else { continue }
-            end = max(end, start + count)
-        }
+        let end = texts.flatMap(lines(in:)).map { $0.start + $0.count }.max().map { max($0, 100_000) } ?? 100_000
         let steps = (end - 100_000 + UInt64(needed) - 1) / UInt64(needed)
         return UInt32(clamping: 100_000 + steps * UInt64(needed))
     }
