@@ -34,9 +34,11 @@ int strata_file_system_type(const char *path, long *type) {
 
 int strata_open_tmpfile(const char *directory) { return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); }
 
-int strata_bind_onto(const char *source, int target_fd, int read_only, int userns_fd) {
-    // An idmapped clone is of the source mount alone: the mounts below it
-    // would each need the mapping, and may not allow one.
+/// A detached clone of the mount at `source` (recursive unless idmapped: the
+/// mounts below it would each need the mapping, and may not allow one), with
+/// read-only, nosuid, nodev and the idmap set as asked. Returns its
+/// descriptor, or -1 with errno.
+static int clone_mount(const char *source, int read_only, int userns_fd) {
     unsigned int recursive = userns_fd >= 0 ? 0 : AT_RECURSIVE;
     int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive);
     if (tree < 0) return -1;
@@ -54,6 +56,12 @@ int strata_bind_onto(const char *source, int target_fd, int read_only, int usern
         errno = saved;
         return -1;
     }
+    return tree;
+}
+
+int strata_bind_onto(const char *source, int target_fd, int read_only, int userns_fd) {
+    int tree = clone_mount(source, read_only, userns_fd);
+    if (tree < 0) return -1;
     int result = move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     int saved = errno;
     close(tree);
@@ -62,15 +70,8 @@ int strata_bind_onto(const char *source, int target_fd, int read_only, int usern
 }
 
 int strata_can_idmap(const char *path, int userns_fd) {
-    int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    int tree = clone_mount(path, 0, userns_fd);
     if (tree < 0) return -1;
-    struct mount_attr attributes;
-    memset(&attributes, 0, sizeof attributes);
-    attributes.attr_set = MOUNT_ATTR_IDMAP;
-    attributes.userns_fd = (unsigned long long)userns_fd;
-    int result = mount_setattr(tree, "", AT_EMPTY_PATH, &attributes, sizeof attributes);
-    int saved = errno;
     close(tree);
-    errno = saved;
-    return result;
+    return 0;
 }

@@ -39,21 +39,30 @@ static int reap(pid_t pid) {
     return status;
 }
 
-int strata_create_user_namespace(const char *uid_map, const char *gid_map) {
-    int ready[2];
-    int release[2];
-    if (pipe2(ready, O_CLOEXEC) != 0) return -1;
-    if (pipe2(release, O_CLOEXEC) != 0) {
-        close(ready[0]); close(ready[1]);
+/// Two close-on-exec pipes, then fork(): returns the child's pid (0 in the
+/// child), or -1 with errno and nothing left open.
+static pid_t fork_with_pipes(int first[2], int second[2]) {
+    if (pipe2(first, O_CLOEXEC) != 0) return -1;
+    if (pipe2(second, O_CLOEXEC) != 0) {
+        int saved = errno;
+        close(first[0]); close(first[1]);
+        errno = saved;
         return -1;
     }
     pid_t child = fork();
     if (child < 0) {
         int saved = errno;
-        close(ready[0]); close(ready[1]); close(release[0]); close(release[1]);
+        close(first[0]); close(first[1]); close(second[0]); close(second[1]);
         errno = saved;
-        return -1;
     }
+    return child;
+}
+
+int strata_create_user_namespace(const char *uid_map, const char *gid_map) {
+    int ready[2];
+    int release[2];
+    pid_t child = fork_with_pipes(ready, release);
+    if (child < 0) return -1;
     if (child == 0) {
         // Async-signal-safe only: the parent may have many threads.
         close(ready[0]);
@@ -113,18 +122,8 @@ int strata_enter_user_namespace(const char *const *uidmap_argv, const char *cons
     *helper_status = 0;
     int go[2];
     int done[2];
-    if (pipe2(go, O_CLOEXEC) != 0) return -1;
-    if (pipe2(done, O_CLOEXEC) != 0) {
-        close(go[0]); close(go[1]);
-        return -1;
-    }
-    pid_t helper = fork();
-    if (helper < 0) {
-        int saved = errno;
-        close(go[0]); close(go[1]); close(done[0]); close(done[1]);
-        errno = saved;
-        return -1;
-    }
+    pid_t helper = fork_with_pipes(go, done);
+    if (helper < 0) return -1;
     if (helper == 0) {
         // Stays in the parent's user namespace and maps the parent's new one.
         close(go[1]);

@@ -39,7 +39,6 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             let policy = GCPolicy(maxSize: maxSize.flatMap(Quantity.bytes), maxAge: maxAge.flatMap(Quantity.seconds), keepLast: keepLast)
             let report = try GarbageCollector(store: try global.openStore()).collect(policy, dryRun: dryRun)
             try Output(json: global.json).print(report) {

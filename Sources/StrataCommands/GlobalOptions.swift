@@ -57,9 +57,13 @@ struct GlobalOptions: ParsableArguments {
         return logger
     }
 
-    /// The store, opened (its directories created). Without root, strata
-    /// first enters its user namespace: a rootless store holds files of the
-    /// user's subordinate ids, which only that namespace sees as they are.
+    /// The store, opened (its directories created), after `Host.prepareForMounts()`:
+    /// overlayfs is checked and the mount namespace entered before the store
+    /// is touched, and without root strata first enters its user namespace (a
+    /// rootless store holds files of the user's subordinate ids, which only
+    /// that namespace sees as they are; a user without such ids hears that,
+    /// and no store is created as that user). Every command that reads the
+    /// store opens it here.
     func openStore() throws(StrataError) -> Store {
         let path = Store.path(option: store, environment: environment)
         try Host.prepareForMounts()
@@ -77,9 +81,6 @@ struct GlobalOptions: ParsableArguments {
     /// named or given by path, with these options and `options`.
     func workflow(profile reference: String, _ options: BuildOptions = BuildOptions()) throws(StrataError) -> BuildWorkflow {
         let profile = try ProfileLoader.standard(environment: environment).load(reference)
-        // Root and overlayfs first: a user without root must hear that, not a
-        // store error (and must not create or probe the store as itself).
-        try Host.prepareForMounts()
         var options = options
         options.lockTimeout = lockTimeoutSeconds
         options.userNamespace = !noUserNamespace

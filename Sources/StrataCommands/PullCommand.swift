@@ -26,7 +26,6 @@ struct PullCommand: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let parsed = try layer.parsed()
-            try Host.prepareForMounts()
             let store = try global.openStore()
             let cache = try global.registryCache(from, store: store)
             guard let report = try cache.pull(parsed) else {

@@ -27,7 +27,6 @@ struct PushCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             let store = try global.openStore()
             let record = try layer.record(in: LayerStore(store: store))
             let cache = try global.registryCache(to, store: store, compression: compression.value)

@@ -2,7 +2,7 @@
 /// when mounted by root, user.overlay.* when mounted in a user namespace
 /// (the `userxattr` option). A layer's upper carries the form of the store
 /// that holds it; exporting and importing convert between the two.
-public enum OverlayAttributes: String, Sendable, Codable {
+public enum OverlayAttributes: String, Sendable {
     case trusted, user
 
     /// The attribute that marks an opaque directory.

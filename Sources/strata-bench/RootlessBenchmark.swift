@@ -27,7 +27,7 @@ struct RootlessBenchmark {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.strata(["image", "export", "bench-base", "-o", directory + "/base.tar"])
         Measure.run("/bin/chown", ["-R", "\(user):", directory])
-        Measure.run("/usr/bin/setpriv", asUser(["--store", store, "image", "import", "bench-base", directory + "/base.tar"]))
+        Measure.run("/usr/bin/setpriv", asUser(["image", "import", "bench-base", directory + "/base.tar"]))
         // The first rootless build makes its deps layer; every measured one reuses it.
         Measure.run("/usr/bin/setpriv", asUser(build(json: false)))
 
@@ -54,7 +54,7 @@ struct RootlessBenchmark {
     }
 
     private func asUser(_ strata: [String]) -> [String] {
-        ["--reuid=\(user)", "--regid=\(user)", "--init-groups", options.strata, "--store", store] + strata.filter { $0 != "--store" && $0 != store }
+        ["--reuid=\(user)", "--regid=\(user)", "--init-groups", options.strata, "--store", store] + strata
     }
 
     private func arguments(_ mode: String, _ strata: [String]) -> [String] {

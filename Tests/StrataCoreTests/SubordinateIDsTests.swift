@@ -20,10 +20,7 @@ import Testing
 
     @Test func withoutALineTheErrorNamesTheLinesToAdd() throws {
         let directory = try TemporaryDirectory()
-        let subuid = directory.path + "/subuid"
-        let subgid = directory.path + "/subgid"
-        try "alice:100000:65536\n".write(toFile: subuid, atomically: true, encoding: .utf8)
-        try "".write(toFile: subgid, atomically: true, encoding: .utf8)
+        let (subuid, subgid) = try Self.files(in: directory, subuid: "alice:100000:65536\n", subgid: "")
         let error = #expect(throws: StrataError.self) {
             try SubordinateIDs.read(user: "bob", uid: 1001, subuid: subuid, subgid: subgid)
         }
@@ -34,10 +31,7 @@ import Testing
 
     @Test func rootUsesItsOwnLineElseTheDefaultRangeUnlessSomeoneHasIt() throws {
         let directory = try TemporaryDirectory()
-        let subuid = directory.path + "/subuid"
-        let subgid = directory.path + "/subgid"
-        try "root:200000:65536\n".write(toFile: subuid, atomically: true, encoding: .utf8)
-        try "root:300000:65536\n".write(toFile: subgid, atomically: true, encoding: .utf8)
+        let (subuid, subgid) = try Self.files(in: directory, subuid: "root:200000:65536\n", subgid: "root:300000:65536\n")
         let own = try Host.rootMapping(subuid: subuid, subgid: subgid)
         #expect(own.hostUID == 200_000 && own.hostGID == 300_000 && own.count == 65536)
 
@@ -47,5 +41,13 @@ import Testing
 
         try "mallory:\(Host.defaultRootRange + 10):65536\n".write(toFile: subuid, atomically: true, encoding: .utf8)
         #expect(throws: StrataError.self) { try Host.rootMapping(subuid: subuid, subgid: subgid) }
+    }
+
+    /// A subuid and a subgid file with these texts.
+    private static func files(in directory: TemporaryDirectory, subuid: String, subgid: String) throws -> (String, String) {
+        let paths = (directory.path + "/subuid", directory.path + "/subgid")
+        try subuid.write(toFile: paths.0, atomically: true, encoding: .utf8)
+        try subgid.write(toFile: paths.1, atomically: true, encoding: .utf8)
+        return paths
     }
 }

@@ -5,9 +5,11 @@ import Testing
 /// strata killed at every phase: nothing stays mounted or running, nothing
 /// partial is ever used, and the next run cleans up and succeeds.
 @Suite(.needsRoot) struct CrashTests {
-    @Test(arguments: ["resolve", "install", "rename", "build", "teardown"])
-    func sigkillAtEveryPhaseLeavesNothingBehind(point: String) throws {
-        let sandbox = try Sandbox()
+    /// As root, and rootless (as a user made for the test).
+    @Test(arguments: ["resolve", "install", "rename", "build", "teardown"], [false, true])
+    func sigkillAtEveryPhaseLeavesNothingBehind(point: String, rootless: Bool) throws {
+        let user = rootless ? try TestUser() : nil
+        let sandbox = try Sandbox(user: user)
         let pauseFile = sandbox.work + "/paused"
         let strata = try sandbox.start(sandbox.buildArguments("hello"),
                                        environment: ["STRATA_TEST_PAUSE_AT": point, "STRATA_TEST_PAUSE_FILE": pauseFile])
@@ -18,6 +20,9 @@ import Testing
         strata.waitUntilExit()
 
         #expect(eventually(within: 20) { processesRootedIn(sandbox.store).isEmpty }, "processes left: \(processesRootedIn(sandbox.store))")
+        if let user {
+            #expect(eventually(within: 20) { user.processes.isEmpty }, "processes of \(user.name) left: \(user.processes)")
+        }
         #expect(eventually(within: 20) { Sandbox.processes(inMountNamespace: namespace).isEmpty },
                 "strata's mount namespace, and its mounts, outlived it: \(Sandbox.processes(inMountNamespace: namespace))")
         let layers = sandbox.entries(sandbox.store + "/layers")

@@ -50,32 +50,6 @@ import Testing
         #expect(user.processes.isEmpty, "processes of \(user.name) left: \(user.processes)")
     }
 
-    @Test(arguments: ["resolve", "install", "rename", "build", "teardown"])
-    func sigkillAtEveryPhaseLeavesNothingBehindRootless(point: String) throws {
-        let user = try TestUser()
-        let sandbox = try Sandbox(user: user)
-        let pauseFile = sandbox.work + "/paused"
-        let strata = try sandbox.start(sandbox.buildArguments("hello"),
-                                       environment: ["STRATA_TEST_PAUSE_AT": point, "STRATA_TEST_PAUSE_FILE": pauseFile])
-        let paused = eventually(within: 60) { FileManager.default.fileExists(atPath: pauseFile) }
-        #expect(paused, "strata never reached \(point): \(sandbox.finish(strata).stderr)")
-        let namespace = try #require(Sandbox.mountNamespace(of: strata.processIdentifier))
-        kill(strata.processIdentifier, SIGKILL)
-        strata.waitUntilExit()
-
-        #expect(eventually(within: 20) { user.processes.isEmpty }, "processes of \(user.name) left: \(user.processes)")
-        #expect(eventually(within: 20) { Sandbox.processes(inMountNamespace: namespace).isEmpty },
-                "strata's mount namespace, and its mounts, outlived it")
-        let finished = sandbox.entries(sandbox.store + "/layers").filter { !$0.hasPrefix(".") }
-        #expect(finished.count == (["resolve", "install", "rename"].contains(point) ? 0 : 1), "\(finished)")
-
-        let next = try sandbox.build("hello")
-        #expect(next.status == 0, "\(next.stderr)")
-        try sandbox.expectTornDown(next)
-        #expect(sandbox.entries(sandbox.store + "/layers").filter { $0.hasPrefix(".tmp-") } == [], "leftover temporary layers")
-        #expect(sandbox.entries(sandbox.store + "/layers").count == 1)
-    }
-
     /// One key space: the same inputs give the same keys in both modes, and a
     /// layer pushed by either is pulled and reused by the other.
     @Test func rootAndRootlessShareKeysAndLayersThroughARegistry() throws {
@@ -84,6 +58,15 @@ import Testing
         let root = try Sandbox()
         let registry = try RegistryServer(in: root.work)
         defer { registry.stop() }
+        // The install replaces a base directory (an opaque directory in the layer)
+        // and removes a base file (a whiteout); the build reports what it sees.
+        for sandbox in [rootless, root] {
+            try sandbox.editProfile {
+                $0.replacingOccurrences(of: #"install = "echo run"#, with: #"install = "rm -rf /usr/sbin && mkdir /usr/sbin && touch /usr/sbin/marker && rm /sbin/acpid && echo run"#)
+                    .replacingOccurrences(of: #"run = "sh ./build.sh""#, with: #"run = "ls /usr/sbin > /build/out/seen; [ -L /sbin/acpid ] || echo acpid gone >> /build/out/seen""#)
+            }
+        }
+        let seenAfterPull = "marker\nacpid gone\n"
 
         let built = try rootless.build("hello")
         #expect(built.status == 0, "\(built.stderr)")
@@ -102,6 +85,8 @@ import Testing
         #expect(reused.status == 0, "\(reused.stderr)")
         #expect(try Self.depsReused(reused) == true)
         #expect(root.installRuns == 0, "root installed although it pulled the rootless layer")
+        let seenByRoot = try? String(contentsOfFile: root.work + "/out/seen", encoding: .utf8)
+        #expect(seenByRoot == seenAfterPull, "the rootless layer's opaque directory or whiteout did not come through: \(String(describing: seenByRoot))")
         let verified = try root.strata(["layers", "verify", key])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
 
@@ -114,6 +99,8 @@ import Testing
         #expect(rootlessAgain.status == 0, "\(rootlessAgain.stderr)")
         #expect(try Self.depsReused(rootlessAgain) == true)
         #expect(rootless.installRuns == 1)
+        let seenRootless = try? String(contentsOfFile: rootless.work + "/out2/seen", encoding: .utf8)
+        #expect(seenRootless == seenAfterPull, "root's layer's opaque directory or whiteout did not come through: \(String(describing: seenRootless))")
     }
 
     /// Files an installer makes as root:root 4755 and as 100:65534 0640 (as
@@ -249,6 +236,30 @@ import Testing
         let removed = try sandbox.strata(["image", "rm", "demo-base"])
         #expect(removed.status == 0, "\(removed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/images/demo-base"))
+    }
+
+    /// Without --store or STRATA_STORE a user's store is ~/.local/share/strata,
+    /// made with its parents, and a profile name is found in ~/.config/strata/profiles.
+    @Test func aUserGetsItsOwnDefaultStoreAndProfiles() throws {
+        let user = try TestUser()
+        let sandbox = try Sandbox(user: user)
+        let profiles = user.home + "/.config/strata/profiles"
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sandbox.profile, toPath: profiles + "/mine.toml")
+        #expect(try Sandbox.shell("/bin/chown", ["-R", "\(user.uid):\(user.gid)", user.home + "/.config"]).status == 0)
+        var environment = user.environment(ProcessInfo.processInfo.environment)
+        environment["STRATA_STORE"] = nil
+        let run = { (arguments: [String]) throws -> Sandbox.Run in
+            let (program, all) = user.command(Sandbox.binary, arguments)
+            return try Sandbox.shell(program, all, environment: environment)
+        }
+        let imported = try run(["image", "import", "demo-base", sandbox.work + "/rootfs"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let store = user.home + "/.local/share/strata"
+        #expect(try String(contentsOfFile: store + "/.strata-privilege", encoding: .utf8) == "rootless\n")
+        let planned = try run(["--json", "plan", "--profile", "mine", sandbox.source("hello")])
+        #expect(planned.status == 10, "\(planned.stderr)")
+        #expect(try planned.json()["profile"] as? String == "mine")
     }
 
     @Test func withoutSubordinateIDsTheErrorSaysWhichLinesToAdd() throws {

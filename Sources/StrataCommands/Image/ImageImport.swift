@@ -30,7 +30,6 @@ struct ImageImport: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             let images = ImageStore(store: try global.openStore())
             let output = Output(json: global.json)
             let record = try images.importImage(name: name, from: source) { progress in

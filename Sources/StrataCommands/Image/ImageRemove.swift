@@ -15,7 +15,6 @@ struct ImageRemove: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             try ImageStore(store: try global.openStore()).remove(name)
             struct Document: Encodable { let removed: String }
             try Output(json: global.json).print(Document(removed: name)) { "removed image \(name)" }

@@ -177,7 +177,6 @@ struct LayersRemove: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             let layers = LayerStore(store: try global.openStore())
             let removed = try layers.removeRefusingInUse(try layer.existing(in: layers), withChildren: force)
             struct Document: Encodable {

@@ -31,8 +31,6 @@ struct LayersExport: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            // Root: overlay whiteout attributes (trusted.*) are invisible to other users.
-            try Host.prepareForMounts()
             let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
             let record = try layer.record(in: LayerStore(store: exchange.store))
             let files = try exchange.export(record.key, to: output, compression: compression.value)

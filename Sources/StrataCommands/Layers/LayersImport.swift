@@ -27,7 +27,6 @@ struct LayersImport: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            try Host.prepareForMounts()
             let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
             let files = try exchange.importLayer(from: file, description: description)
             let document = SharedLayerDocument(files, description: description ?? LayerExchange.descriptionPath(for: file), imported: true)

@@ -33,7 +33,6 @@ struct LayersVerify: ParsableCommand {
             let parsed = try keys.map { (key: String) throws(StrataError) -> LayerKey in
                 try LayerKeyArgument.parse(key)
             }
-            if repair { try Host.prepareForMounts() }
             let verifier = LayerVerifier(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
             let results = try verifier.verify(parsed.isEmpty ? nil : parsed, repair: repair)
             let damaged = results.filter { $0.status == .damaged }

@@ -31,7 +31,7 @@ public final class BuildRoot {
         self.overlayAttributes = overlayAttributes
     }
 
-    /// `upper` and `work` must be siblings (one directory is idmapped for both).
+    /// `upper` and `work` must be siblings in one directory.
     public func mountOverlay(lower: [String], upper: String, work: String, volatile: Bool) throws(StrataError) {
         var lower = lower
         var upper = upper
@@ -45,12 +45,13 @@ public final class BuildRoot {
                     try mapped.pushMappedBind(directory, onto: target, through: userNamespace)
                     lower[index] = target
                 }
+                // upper and work are siblings: their directory is mapped once, for both.
                 let scratch = maps + "/upper"
+                let (parent, upperName) = Self.split(upper)
                 try FileTree.makeDirectory(scratch, existingOK: true)
-                let parent = String(upper[..<(upper.lastIndex(of: "/") ?? upper.startIndex)])
                 try mapped.pushMappedBind(parent, onto: scratch, through: userNamespace)
-                upper = scratch + "/" + (upper.split(separator: "/").last.map(String.init) ?? upper)
-                work = scratch + "/" + (work.split(separator: "/").last.map(String.init) ?? work)
+                upper = scratch + "/" + upperName
+                work = scratch + "/" + Self.split(work).name
             }
         }
         let overlay = Mount.overlay(lower: lower, upper: upper, work: work, target: path, volatile: volatile,
@@ -59,6 +60,12 @@ public final class BuildRoot {
         // copies up, with the mounter's identity, which the idmapped upper
         // must be able to write as uid 0.
         try during("mount the overlay at \(path)") { try asRoot { () throws(SystemError) in try stack.push(overlay) } }
+    }
+
+    /// A host path's directory and last component.
+    private static func split(_ path: String) -> (directory: String, name: String) {
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
     /// Runs `body` as the root of the commands' user namespace (file-system
@@ -139,10 +146,13 @@ public final class BuildRoot {
             if isDirectory != (kind == .directory) {
                 throw SystemError("\(target) resolves to a \(kind.rawValue) in the root, but \(source) is \(isDirectory ? "a directory" : "not a directory"); bind", path: mountPoint.host, errno: isDirectory ? .notDirectory : .isDirectory)
             }
-            // A read-only source on a file system that cannot be idmapped (NFS)
-            // is bound as it is; its files read as nobody's inside.
-            let mapping = readOnly && userNamespace?.mappingProblem(at: source) != nil ? nil : userNamespace
-            try stack.pushBind(source, onto: mountPoint, readOnly: readOnly, mappedThrough: mapping)
+            do throws(SystemError) {
+                try stack.pushBind(source, onto: mountPoint, readOnly: readOnly, mappedThrough: userNamespace)
+            } catch where readOnly && userNamespace != nil && error.errno == .invalidArgument {
+                // A read-only source on a file system that cannot be idmapped
+                // (NFS) is bound as it is; its files read as nobody's inside.
+                try stack.pushBind(source, onto: mountPoint, readOnly: readOnly)
+            }
         } }
     }
 

@@ -61,11 +61,11 @@ extension BuildSession {
         try root.mountSystem(network: profile.build.network)
         try root.bind(profile.mounts, profile: profile.path)
         let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
-        // Chowned from outside: through the idmapped layers, the user's ids in the root are its range's on the host.
-        // Without a build user the copy is root's inside the root (with a user
-        // namespace it cannot keep the host's owners, which are not in its range).
-        let owner = user.map { root.hostIdentity(of: $0.identity) }
-            ?? (root.userNamespace == nil ? nil : root.hostIdentity(of: .init(uid: 0, gid: 0)))
+        // Who owns /build and the source copy inside the root: the build user; without
+        // one, the source's own owners, or root with a user namespace (whose range
+        // holds none of the host's ids). Chowned from outside, hence in host ids.
+        let inside = user?.identity ?? (root.userNamespace == nil ? nil : IsolatedCommand.Identity(uid: 0, gid: 0))
+        let owner = inside.map(root.hostIdentity(of:))
         try during("copy the source into \(root.path)/build/src") { try root.asRoot { () throws(SystemError) in
             // Made inside the root when missing; a link at /build, the output
             // or the workdir (only an image or a layer can have put it there)

@@ -64,13 +64,14 @@ public final class BuildSession {
         layers = LayerStore(store: store)
         let namespace = settings.userNamespace && profile.build.userNamespace ? try Host.rootBuildNamespace() : nil
         // Without idmapped mounts the layers cannot be shown to the namespace with
-        // their owners: said once per build, and the commands run as host root.
+        // their owners: said once per session, and the commands run as host root.
         let problem = namespace?.mappingProblem(at: store.builds)
         userNamespace = problem == nil ? namespace : nil
         StaleSweeper(store: store).sweep()
         if let problem {
-            warnings.append("the store's file system cannot be idmapped (\(problem)): commands in the root run as host root, without a user namespace; see Docs/rootless.md")
-            logger.warning("\(warnings[warnings.count - 1])")
+            let warning = "the store's file system cannot be idmapped (\(problem)): commands in the root run as host root, without a user namespace; see Docs/rootless.md"
+            warnings.append(warning)
+            logger.warning("\(warning)")
         }
         owned = try OwnedDirectory.create(in: store.builds, prefix: "", store: store)
         let root = owned.path + "/root"

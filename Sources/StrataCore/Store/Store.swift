@@ -49,10 +49,14 @@ public struct Store: Sendable {
     /// A store made by root cannot be opened rootless, nor one made rootless by root.
     public static func open(_ path: String, privilege: Privilege = Host.privilege) throws(StrataError) -> Store {
         let store = Store(root: absolute(path), privilege: privilege)
-        for directory in [store.root, store.images, store.layers, store.builds, store.locks, store.updates, store.cache] {
+        do {
+            // With its parents: the default rootless store's (~/.local/share) may not exist yet.
+            try FileTree.makeDirectories(inside: "", path: store.root)
+        } catch {
+            throw .environment("cannot create \(store.root): \(error.errno); pass a writable --store")
+        }
+        for directory in [store.images, store.layers, store.builds, store.locks, store.updates, store.cache] {
             do {
-                // The default rootless store's parents (~/.local/share) may not exist yet.
-                if directory == store.root { try FileTree.makeDirectories(inside: "", path: directory) }
                 try FileTree.makeDirectory(directory, existingOK: true)
             } catch {
                 throw .environment("cannot create \(directory): \(error.errno); pass a writable --store")
@@ -69,9 +73,9 @@ public struct Store: Sendable {
     private func checkPrivilege() throws(StrataError) {
         let marker = root + "/.strata-privilege"
         let recorded = (try? FileTree.readFile(marker)).map { String(decoding: $0, as: UTF8.self) }
-        let hasContent = ((try? directoryEntries(layers)) ?? []).isEmpty == false
-            || ((try? directoryEntries(images)) ?? []).isEmpty == false
-        let made = recorded.flatMap { Privilege(rawValue: $0.trimmingCharacters(in: "\n")) } ?? (hasContent ? .root : nil)
+        // Only a store without the marker is listed: once, the first time this strata opens it.
+        let made = recorded.flatMap { Privilege(rawValue: $0.trimmingCharacters(in: "\n")) }
+            ?? (recorded == nil && hasContent ? .root : nil)
         if let made, made != privilege {
             throw .environment(made == .root
                 ? "store \(root) belongs to root strata; without root, use your own store (the default, or --store DIR); see Docs/rootless.md"
@@ -84,6 +88,11 @@ public struct Store: Sendable {
                 throw .system(error, while: "record the store's kind in \(marker)")
             }
         }
+    }
+
+    /// True when the store holds a layer or an image.
+    private var hasContent: Bool {
+        [layers, images].contains { ((try? directoryEntries($0)) ?? []).isEmpty == false }
     }
 
     /// `.strata-store` records the device the store was checked on, so the

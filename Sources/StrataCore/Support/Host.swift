@@ -3,7 +3,7 @@ import Synchronization
 
 /// How strata holds its privileges: as root, or as an ordinary user inside a
 /// user namespace of its own (rootless).
-public enum Privilege: String, Sendable, Codable {
+public enum Privilege: String, Sendable {
     case root, rootless
 }
 
@@ -73,8 +73,8 @@ public enum Host {
     /// Root's line in /etc/subuid and /etc/subgid when there is one;
     /// otherwise the default range, unless a user's range overlaps it.
     static func rootMapping(subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") throws(StrataError) -> IDMapping {
-        let uidText = (try? FileTree.readFile(subuid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let gidText = (try? FileTree.readFile(subgid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let uidText = SubordinateIDs.text(of: subuid)
+        let gidText = SubordinateIDs.text(of: subgid)
         if let uid = SubordinateIDs.start(in: uidText, user: "root", uid: 0),
            let gid = SubordinateIDs.start(in: gidText, user: "root", uid: 0) {
             return IDMapping(hostUID: uid, hostGID: gid, count: SubordinateIDs.needed)

@@ -16,6 +16,12 @@ public struct SubordinateIDs: Sendable, Equatable {
         self.gidStart = gidStart
     }
 
+    /// A subuid or subgid file's text; empty when it is missing or unreadable
+    /// (as newuidmap treats it: no ranges).
+    static func text(of path: String) -> String {
+        (try? FileTree.readFile(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
     /// One line of a subuid or subgid file.
     struct Line: Equatable {
         var owner: String
@@ -52,8 +58,8 @@ public struct SubordinateIDs: Sendable, Equatable {
     /// The ranges of `user` (uid `uid`) in /etc/subuid and /etc/subgid, or
     /// an error that says which lines to add.
     static func read(user: String?, uid: UInt32, subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") throws(StrataError) -> SubordinateIDs {
-        let uidText = (try? FileTree.readFile(subuid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let gidText = (try? FileTree.readFile(subgid)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let uidText = text(of: subuid)
+        let gidText = text(of: subgid)
         let uidStart = start(in: uidText, user: user, uid: uid)
         let gidStart = start(in: gidText, user: user, uid: uid)
         if let uidStart, let gidStart { return SubordinateIDs(uidStart: uidStart, gidStart: gidStart) }
