@@ -124,13 +124,41 @@ STRATA_STORE="$cache/store-b" "$strata" --json build --profile "$profile" --cach
 for deb in "$out"/*.deb; do dpkg-deb --info "$deb" > /dev/null || fail "dpkg-deb cannot read $deb"; done
 echo "ok: the second store pulled tree's deps layer ($(json "$results/tree-pulled.json" 'd["timings_ms"]["layer"]') ms) instead of installing it"
 
+step "Rootless: an unprivileged user imports the base, pulls the update layer, builds tree with its own deps layer"
+# A user made for this run, with the 65536 subordinate ids useradd gives (uidmap's
+# newuidmap maps them), and everything it uses its own: the archive of the base,
+# the source, the apt download cache (a cache mount: not in any key).
+user="strata-e2e-$$"
+useradd --create-home --shell /bin/sh "$user" || fail "useradd $user failed"
+trap 'kill $registry_pid 2>/dev/null || true; userdel --remove "$user" 2>/dev/null || true' EXIT
+home=$(getent passwd "$user" | cut -d: -f6)
+as_user() { setpriv --reuid="$user" --regid="$user" --init-groups env -u STRATA_STORE HOME="$home" USER="$user" LOGNAME="$user" "$@"; }
+"$strata" image export bookworm -o "$home/bookworm.tar" > /dev/null || fail "image export failed"
+cp -R "$cache/src/tree" "$home/tree"
+mkdir -p "$home/.config/strata/profiles" "$home/apt-cache"
+sed "s|^source = \"/var/cache/strata/apt/bookworm\"|source = \"$home/apt-cache\"|" "$profile" > "$home/.config/strata/profiles/bookworm.toml"
+chown -R "$user:" "$home"
+update_key=$(json "$results/update.json" 'd["key"]')
+"$strata" --json push "$update_key" --to "$cache_ref" > /dev/null || fail "strata push of the update layer failed"
+as_user "$strata" image import bookworm "$home/bookworm.tar" > /dev/null || fail "rootless image import failed"
+as_user "$strata" --json pull "$update_key" --from "$cache_ref" > "$results/rootless-pull.json" || fail "rootless pull of the update layer failed"
+as_user "$strata" --json build --profile bookworm --output "$home/out" "$home/tree" > "$results/tree-rootless.json" \
+    || fail "the rootless build of tree failed; see above"
+[ -f "$home/.local/share/strata/.strata-privilege" ] || fail "the rootless build did not use the user's default store"
+[ "$(json "$results/tree-rootless.json" '[l for l in d["layers"] if l["role"] == "deps"][0]["reused"]')" = "False" ] \
+    || fail "the rootless store reused a deps layer it cannot have"
+[ "$(deps_key tree-rootless)" = "$(deps_key tree)" ] || fail "rootless and root computed different deps keys for tree"
+for deb in "$home/out"/*.deb; do dpkg-deb --info "$deb" > /dev/null || fail "dpkg-deb cannot read $deb"; done
+echo "ok: $user built tree rootless in $(json "$results/tree-rootless.json" 'd["timings_ms"]["build"]') ms, its deps layer installed rootless under the same key as root's ($(deps_key tree-rootless | cut -c1-12))"
+userdel --remove "$user" 2>/dev/null || true
+
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 trap - EXIT
 
 step "Timings (ms), phase by phase"
 printf '%-12s %8s %8s %8s %8s %9s\n' build resolve layer setup build teardown
-for name in tree sysvbanner hello tree-again tree-pulled; do
+for name in tree sysvbanner hello tree-again tree-pulled tree-rootless; do
     printf '%-12s %8s %8s %8s %8s %9s\n' "$name" \
         "$(json "$results/$name.json" 'd["timings_ms"]["resolve"]')" "$(json "$results/$name.json" 'd["timings_ms"]["layer"]')" \
         "$(json "$results/$name.json" 'd["timings_ms"]["setup"]')" "$(json "$results/$name.json" 'd["timings_ms"]["build"]')" \

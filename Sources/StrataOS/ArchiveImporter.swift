@@ -12,7 +12,7 @@ import Glibc
 /// directory opaque, and device nodes other than whiteouts are refused.
 public struct ArchiveImporter {
     public enum Layout: Sendable {
-        /// A root file system, device nodes included.
+        /// A root file system, device nodes included but those below its dev/ (`ImageDevices`).
         case tree
         /// An OCI image layer, extracted as an overlay upper.
         case ociLayer
@@ -41,11 +41,16 @@ public struct ArchiveImporter {
     public let layout: Layout
     /// The form an OCI layer's opaque directories take: the store's.
     public let overlayAttributes: OverlayAttributes
+    /// False in a user namespace, where no device node can be made: a root
+    /// file system's device nodes outside its dev/ are refused, naming them.
+    public let canCreateDevices: Bool
 
-    public init(source: Source, layout: Layout = .tree, overlayAttributes: OverlayAttributes = .trusted) {
+    public init(source: Source, layout: Layout = .tree, overlayAttributes: OverlayAttributes = .trusted,
+                canCreateDevices: Bool = true) {
         self.source = source
         self.layout = layout
         self.overlayAttributes = overlayAttributes
+        self.canCreateDevices = canCreateDevices
     }
 
     /// Extracts everything into `directory` (which must exist and be empty).
@@ -99,6 +104,13 @@ public struct ArchiveImporter {
             if layout == .ociLayer, try convertWhiteout(entry, path: path, in: directory) {
                 progress.entries += 1
                 continue
+            }
+            let type = archive_entry_filetype(entry)
+            if layout == .tree, type == S_IFCHR || type == S_IFBLK {
+                if ImageDevices.isUnderDev(path.split(separator: "/").filter { $0 != "." }.map(String.init)) { continue }
+                if !canCreateDevices {
+                    throw ArchiveError(archive: source.name, entry: path, reason: "is a device node (\(archive_entry_rdevmajor(entry)):\(archive_entry_rdevminor(entry))) outside /dev, which strata cannot create without root; remove it from the archive, or import the image as root")
+                }
             }
             if path.split(separator: "/").allSatisfy({ $0 == "." }) {
                 rootTimes = [timespec(tv_sec: archive_entry_atime(entry), tv_nsec: archive_entry_atime_nsec(entry)),

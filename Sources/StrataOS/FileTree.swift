@@ -11,9 +11,10 @@ public enum FileTree {
     /// With `artifacts` (what a build hands out of its root), device nodes,
     /// fifos and sockets are left out and setuid/setgid bits dropped.
     public static func copy(
-        from source: String, to destination: String, owner: IsolatedCommand.Identity? = nil, artifacts: Bool = false
+        from source: String, to destination: String, owner: IsolatedCommand.Identity? = nil, artifacts: Bool = false,
+        image: Bool = false
     ) throws(SystemError) {
-        var copier = TreeCopier(owner: owner, artifacts: artifacts)
+        var copier = TreeCopier(owner: owner, artifacts: artifacts, image: image)
         try copier.copy(source, to: destination)
     }
 

@@ -9,15 +9,19 @@ struct TreeCopier {
     /// For artifacts leaving a root: device nodes, fifos and sockets are left
     /// out, and setuid and setgid bits dropped.
     let artifacts: Bool
+    /// For a root file system becoming an image: device nodes below its dev/
+    /// are left out (`ImageDevices`).
+    let image: Bool
     /// (device, inode) of a multiply-linked source file -> the names leading
     /// to its first copy from the working directory (the destination first).
     private var linked: [InodeKey: [EntryName]] = [:]
 
     private struct InodeKey: Hashable { let device: UInt64; let inode: UInt64 }
 
-    init(owner: IsolatedCommand.Identity?, artifacts: Bool = false) {
+    init(owner: IsolatedCommand.Identity?, artifacts: Bool = false, image: Bool = false) {
         self.owner = owner
         self.artifacts = artifacts
+        self.image = image
     }
 
     /// The permission bits a copy gets.
@@ -80,6 +84,8 @@ struct TreeCopier {
             try applyMetadata(status, entry: copy, in: to.directory, path: path)
         case .characterDevice, .blockDevice, .fifo, .socket:
             if artifacts { return }
+            if image, status.kind == .characterDevice || status.kind == .blockDevice,
+               ImageDevices.isUnderDev(from.namesBelowTop.map(\.text) + [name.text]) { return }
             if mknodat(to.directory.fd, copy.cString, status.raw.st_mode, status.raw.st_rdev) != 0 {
                 throw SystemError("create \(status.kind.rawValue)", path: path)
             }

@@ -262,6 +262,47 @@ import Testing
         #expect(try planned.json()["profile"] as? String == "mine")
     }
 
+    /// A base with device nodes in /dev (as debootstrap makes) imports as root
+    /// and rootless, from an archive and from a directory, to the same digest:
+    /// the nodes below /dev are left out (every root has strata's own /dev).
+    /// A device node elsewhere is refused rootless, naming it.
+    @Test func aBaseWithDeviceNodesImportsToTheSameDigestInBothModes() throws {
+        let user = try TestUser()
+        let root = try Sandbox()
+        let rootless = try Sandbox(user: user)
+        let tree = root.work + "/with-dev"
+        let made = try Sandbox.shell("/bin/sh", ["-c", """
+            set -e
+            cp -a "$0/rootfs" "$1"
+            mknod -m 600 "$1/dev/console" c 5 1
+            mknod -m 666 "$1/dev/null" c 1 3
+            mkdir -p "$1/dev/pts" "$1/dev/sub" && mknod -m 660 "$1/dev/sub/loop9" b 7 9
+            tar -C "$1" -cf "$1.tar" .
+            cp -a "$1" "$1-e" && mknod -m 600 "$1-e/elsewhere" c 1 3
+            tar -C "$1-e" -cf "$1-elsewhere.tar" .
+            chmod 644 "$1.tar" "$1-elsewhere.tar"
+            """, root.work, tree])
+        try #require(made.status == 0, "\(made.stderr)")
+        var digests: [String] = []
+        for (sandbox, source) in [(root, tree + ".tar"), (rootless, tree + ".tar"), (root, tree)] {
+            let name = "with-dev-\(digests.count)"
+            let imported = try sandbox.strata(["--json", "image", "import", name, source])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            digests.append((try? imported.json()["digest"] as? String) ?? "")
+            let rootfs = sandbox.store + "/images/\(name)/rootfs"
+            #expect(!FileManager.default.fileExists(atPath: rootfs + "/dev/console"))
+            #expect(!FileManager.default.fileExists(atPath: rootfs + "/dev/sub/loop9"))
+            var isDirectory: ObjCBool = false
+            #expect(FileManager.default.fileExists(atPath: rootfs + "/dev/pts", isDirectory: &isDirectory) && isDirectory.boolValue)
+        }
+        #expect(Set(digests).count == 1 && !digests[0].isEmpty, "digests: \(digests)")
+
+        let refused = try rootless.strata(["image", "import", "elsewhere", tree + "-elsewhere.tar"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("elsewhere") && refused.stderr.contains("outside /dev"), "\(refused.stderr)")
+        #expect(try root.strata(["image", "import", "elsewhere", tree + "-elsewhere.tar"]).status == 0)
+    }
+
     @Test func withoutSubordinateIDsTheErrorSaysWhichLinesToAdd() throws {
         let sandbox = try Sandbox()
         let run = try Sandbox.shell("/usr/bin/setpriv", [

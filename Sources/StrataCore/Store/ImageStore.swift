@@ -69,12 +69,18 @@ public struct ImageStore: Sendable {
     private func fill(_ rootfs: String, from origin: ImageOrigin, progress: ((ImportProgress) -> Void)?) throws(StrataError) {
         switch origin {
         case .directory(let path):
-            try during("copy \(path) into the store") { try FileTree.copy(from: path, to: rootfs) }
+            do {
+                try FileTree.copy(from: path, to: rootfs, image: true)
+            } catch where store.privilege == .rootless && error.errno == .notPermitted {
+                throw .input("copy \(path) into the store: \(error); without root strata cannot create device nodes outside /dev: remove them from the tree, or import the image as root")
+            } catch {
+                throw .system(error, while: "copy \(path) into the store")
+            }
         case .archive(let archive):
             try during("create \(rootfs)") { try FileTree.makeDirectories(inside: "", path: rootfs) }
             var meter = ImportProgress.Meter(report: progress)
             do {
-                let total = try ArchiveImporter(source: archive).extract(into: rootfs) { counts in
+                let total = try ArchiveImporter(source: archive, canCreateDevices: store.privilege == .root).extract(into: rootfs) { counts in
                     meter.update(entries: counts.entries, bytes: counts.bytes)
                     return Termination.signal == nil
                 }
