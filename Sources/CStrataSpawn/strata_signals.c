@@ -47,6 +47,12 @@ void strata_install_termination_handlers(void) {
     unblock(SIGTERM);
 }
 
+void strata_install_hangup_handlers(void) {
+    set_handler(SIGHUP, on_termination);
+    unblock(SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 void strata_ignore_interrupt(void) {
     signal(SIGINT, SIG_IGN);
 }

@@ -18,6 +18,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <poll.h>
+#include <time.h>
+#include "strata_signals.h"
 #include <linux/capability.h>
 #include <linux/close_range.h>
 
@@ -219,8 +222,31 @@ static void run_init(const strata_spawn_request *request, int report_fd) {
     _exit(command_status);
 }
 
+/// Closes every descriptor from 3 up but those in `keep` (negative entries
+/// ignored): the supervisor and init never exec, so strata's other
+/// descriptors (the far end of a pipe the command reads) would otherwise
+/// stay open as long as the command runs.
+static void close_descriptors_except(int *keep, int count) {
+    for (int i = 1; i < count; i++) {
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int swap = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = swap;
+        }
+    }
+    unsigned int next = 3;
+    for (int i = 0; i < count; i++) {
+        if (keep[i] < (int)next) continue;
+        if (keep[i] > (int)next) syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+        next = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, next, ~0U, 0);
+}
+
 /// Between strata and init: leaves strata's namespaces, then waits for init.
 static void run_supervisor(const strata_spawn_request *request, int report_fd, pid_t strata) {
+    int keep[] = { report_fd, request->stdin_fd, request->stdout_fd, request->stderr_fd, request->userns_fd };
+    close_descriptors_except(keep, (int)(sizeof keep / sizeof keep[0]));
     if (die_with_parent(strata) != 0) fail(report_fd, STRATA_STEP_PARENT_DEATH_SIGNAL);
     if (request->userns_fd >= 0 && enter_user_namespace(request->userns_fd) != 0) {
         fail(report_fd, STRATA_STEP_USER_NAMESPACE);
@@ -289,6 +315,34 @@ int strata_wait(pid_t pid, int *exit_status) {
     }
     *exit_status = exit_status_of(status);
     return 0;
+}
+
+int strata_wait_timeout(pid_t pid, long timeout_ms, int *exit_status) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        long left = timeout_ms - elapsed;
+        if (left < 0) left = 0;
+        struct pollfd ready = {.fd = pidfd, .events = POLLIN};
+        int count = poll(&ready, 1, (int)(left > 2000000000L ? 2000000000L : left));
+        if (count > 0) break;
+        if (count == 0 && left == 0) {
+            close(pidfd);
+            return 1;
+        }
+        if (count < 0 && (errno != EINTR || strata_termination_signal() != 0)) {
+            int saved = errno;
+            close(pidfd);
+            errno = saved;
+            return -1;
+        }
+    }
+    close(pidfd);
+    return strata_wait(pid, exit_status);
 }
 
 int strata_enter_private_mount_namespace(void) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,4 +178,42 @@ int strata_act_as(uid_t uid, gid_t gid) {
     data[0].effective = data[0].permitted;
     data[1].effective = data[1].permitted;
     return (int)syscall(SYS_capset, &header, data);
+}
+
+unsigned long long strata_mount_namespace_id(void) {
+    struct stat status;
+    if (stat("/proc/self/ns/mnt", &status) != 0) return 0;
+    return (unsigned long long)status.st_ino;
+}
+
+int strata_join_namespaces(pid_t pid, unsigned long long expected_mount_namespace) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    int user = open(path, O_RDONLY | O_CLOEXEC);
+    if (user < 0) return -1;
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    int mount = open(path, O_RDONLY | O_CLOEXEC);
+    if (mount < 0) {
+        int saved = errno;
+        close(user);
+        errno = saved;
+        return -1;
+    }
+    int result = -1;
+    struct stat theirs, ours, namespace;
+    if (fstat(mount, &namespace) != 0) goto done;
+    if ((unsigned long long)namespace.st_ino != expected_mount_namespace) {
+        errno = ESRCH;
+        goto done;
+    }
+    if (fstat(user, &theirs) != 0 || stat("/proc/self/ns/user", &ours) != 0) goto done;
+    if ((theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev) && setns(user, CLONE_NEWUSER) != 0) goto done;
+    if (setns(mount, CLONE_NEWNS) != 0) goto done;
+    result = 0;
+done:;
+    int saved = errno;
+    close(user);
+    close(mount);
+    errno = saved;
+    return result;
 }

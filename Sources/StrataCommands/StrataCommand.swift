@@ -20,7 +20,7 @@ public struct StrataCommand: ParsableCommand {
             3 resolving or installing dependencies failed, 4 environment (not root, no overlayfs, \
             unsuitable store, lock timeout); `plan` exits 10 when a layer would be built; 130 and 143 after SIGINT and SIGTERM.
             """,
-        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, UpdateCommand.self, LayersCommand.self, PushCommand.self, PullCommand.self, WhyCommand.self, GCCommand.self]
+        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, RunCommand.self, UpdateCommand.self, LayersCommand.self, PushCommand.self, PullCommand.self, WhyCommand.self, GCCommand.self, VirtServerCommand.self, VirtExecCommand.self]
     )
 
     public init() {}
@@ -30,7 +30,7 @@ public struct StrataCommand: ParsableCommand {
 public enum StrataMain {
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         do {
-            var command = try StrataCommand.parseAsRoot(GlobalOptions.movingLeadingOptions(arguments))
+            var command = try StrataCommand.parseAsRoot(GlobalOptions.movingLeadingOptions(invokedAs(arguments)))
             try command.run()
             finish(0)
         } catch let code as ExitCode {
@@ -41,6 +41,13 @@ public enum StrataMain {
             FileHandle.standardError.write(Data((StrataCommand.fullMessage(for: error) + "\n").utf8))
             finish(2)
         }
+    }
+
+    /// Installed as autopkgtest-virt-strata (a link to strata), strata is
+    /// the virtualisation server autopkgtest and sbuild call `strata`.
+    private static func invokedAs(_ arguments: [String]) -> [String] {
+        let name = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") }
+        return name == "autopkgtest-virt-strata" ? ["virt-server"] + arguments : arguments
     }
 
     /// Exits with `status`. With STRATA_TEST_MOUNTINFO set (a test hook),

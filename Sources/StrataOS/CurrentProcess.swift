@@ -23,6 +23,25 @@ public enum CurrentProcess {
         return getcwd(&buffer, buffer.count).map { String(cString: $0) }
     }
 
+    /// The executable this process runs (/proc/self/exe), nil when unknown.
+    public static var executablePath: String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Makes descriptor 1 a copy of descriptor 2 and returns a new
+    /// close-on-exec descriptor of what 1 was: a server keeps its protocol
+    /// there, and stray writes to standard output (by strata or a command it
+    /// starts) land on standard error instead.
+    public static func reserveStandardOutput() throws(SystemError) -> Int32 {
+        let reserved = fcntl(1, F_DUPFD_CLOEXEC, 3)
+        if reserved < 0 { throw SystemError("duplicate standard output") }
+        if dup2(2, 1) < 0 { throw SystemError("redirect standard output to standard error") }
+        return reserved
+    }
+
     /// One variable of the environment, as it is now (setenv included).
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

@@ -140,10 +140,29 @@ public struct IsolatedCommand: Sendable {
 public struct RunningCommand: Sendable {
     public let pid: Int32
 
+    /// The status of a command killed by SIGPIPE: it wrote to a pipe whose reader had stopped.
+    public static let brokenPipeStatus: Int32 = 128 + SIGPIPE
+
     public func wait() throws(SystemError) -> Int32 {
         var status: Int32 = 0
         defer { Termination.setForegroundChild(0) }
         if strata_wait(pid, &status) != 0 { throw SystemError("wait for process \(pid)") }
         return status
+    }
+
+    /// As `wait()`, for at most `seconds`: nil when it still runs then (it
+    /// is left running; `kill()` ends it).
+    public func wait(timeout seconds: Double) throws(SystemError) -> Int32? {
+        var status: Int32 = 0
+        switch strata_wait_timeout(pid, Int(seconds * 1000), &status) {
+        case 0: return status
+        case 1: return nil
+        default: throw SystemError("wait for process \(pid)")
+        }
+    }
+
+    /// Ends the process (and, for an isolated command, every process it made).
+    public func kill() {
+        _ = Glibc.kill(pid, SIGKILL)
     }
 }

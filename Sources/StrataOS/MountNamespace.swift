@@ -21,6 +21,20 @@ public enum MountNamespace {
         }
     }
 
+    /// This process's mount namespace (the inode of /proc/self/ns/mnt): with
+    /// the pid, what another process needs to join it (`join`).
+    public static var identity: UInt64 { UInt64(strata_mount_namespace_id()) }
+
+    /// Moves this single-threaded process into the mount namespace of
+    /// process `pid` (and first into its user namespace, when that is not
+    /// this process's own), provided the namespace is still `identity`:
+    /// a pid reused by another process is refused (ESRCH).
+    public static func join(process pid: Int32, identity: UInt64) throws(SystemError) {
+        if strata_join_namespaces(pid, identity) != 0 {
+            throw SystemError("join the namespaces of process \(pid)")
+        }
+    }
+
     /// The number of threads of this process, from /proc/self/task.
     public static func threadCount() -> Int {
         (try? directoryEntries("/proc/self/task").count) ?? 1

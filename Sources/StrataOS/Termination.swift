@@ -9,6 +9,11 @@ public enum Termination {
         strata_install_termination_handlers()
     }
 
+    /// A server on pipes: SIGHUP ends it as SIGTERM does; SIGPIPE is ignored.
+    public static func installForServer() {
+        strata_install_hangup_handlers()
+    }
+
     /// While an interactive shell runs, ^C belongs to it: strata ignores SIGINT.
     public static func ignoreInterrupts() {
         strata_ignore_interrupt()
@@ -25,6 +30,7 @@ public enum Termination {
         switch signal {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
         default: "signal \(signal)"
         }
     }

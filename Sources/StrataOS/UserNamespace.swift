@@ -42,6 +42,15 @@ public final class UserNamespace: Sendable {
         return UserNamespace(descriptor: fd, mapping: mapping)
     }
 
+    /// The namespace that process `pid` holds open as its descriptor
+    /// `descriptor` (a strata serving a testbed), with that namespace's mapping.
+    public static func open(process pid: Int32, descriptor: Int32, mapping: IDMapping) throws(SystemError) -> UserNamespace {
+        let path = "/proc/\(pid)/fd/\(descriptor)"
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open the user namespace", path: path) }
+        return UserNamespace(descriptor: fd, mapping: mapping)
+    }
+
     /// nil when the file system holding `path` can be idmapped through this
     /// namespace; otherwise why not (ext4, xfs and btrfs can from 5.12–5.15, tmpfs from 6.3).
     public func mappingProblem(at path: String) -> SystemError? {

@@ -9,6 +9,11 @@
 /// down and exits 128 + signal. The handlers do not restart interrupted calls.
 void strata_install_termination_handlers(void);
 
+/// For a server on pipes: SIGHUP is handled as SIGTERM is, and SIGPIPE is
+/// ignored (a write to a closed pipe fails with EPIPE instead). Commands
+/// strata starts get default handling back.
+void strata_install_hangup_handlers(void);
+
 /// Ignores SIGINT (for an interactive shell, which handles its own ^C);
 /// SIGTERM still ends the child. Undone by strata_install_termination_handlers.
 void strata_ignore_interrupt(void);

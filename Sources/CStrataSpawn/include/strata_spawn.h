@@ -83,6 +83,11 @@ pid_t strata_spawn(const strata_spawn_request *request, strata_spawn_failure *fa
 /// *exit_status to the exit code, or 128 + signal number when it was killed.
 int strata_wait(pid_t pid, int *exit_status);
 
+/// As strata_wait, for at most `timeout_ms` milliseconds: returns 1 when the
+/// process is still running then (it is left running), and -1 with EINTR
+/// when SIGINT or SIGTERM arrived meanwhile.
+int strata_wait_timeout(pid_t pid, long timeout_ms, int *exit_status);
+
 /// Moves the calling thread (call it while the process has only one) into a new
 /// mount namespace and makes every mount in it private. Returns 0 or -1 with errno.
 int strata_enter_private_mount_namespace(void);

@@ -25,4 +25,14 @@ int strata_enter_user_namespace(const char *const *uidmap_argv, const char *cons
 /// away from 0 drops the file capabilities). Returns 0, or -1 with errno.
 int strata_act_as(uid_t uid, gid_t gid);
 
+/// Moves this process (which must have a single thread) into the mount
+/// namespace of process `pid`, entering its user namespace first when that
+/// differs from this process's own (a rootless strata's). Refuses with ESRCH
+/// unless the mount namespace's inode is `expected_mount_namespace` (the pid
+/// may have been reused). Returns 0, or -1 with errno.
+int strata_join_namespaces(pid_t pid, unsigned long long expected_mount_namespace);
+
+/// The inode of this process's mount namespace (/proc/self/ns/mnt), or 0.
+unsigned long long strata_mount_namespace_id(void);
+
 #endif

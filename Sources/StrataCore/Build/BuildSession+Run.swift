@@ -12,17 +12,11 @@ extension BuildSession {
         let outputPath = Store.absolute(output)
         var clock = Stopwatch()
         let upper = directory + "/upper"
-        let work = directory + "/work"
-        let root = makeRoot()
+        let root = try mountScratch(lowers: ready.lowers)
         var status: Int32 = 0
         var artifacts: [String] = []
         do {
-            try during("create \(upper)") {
-                try FileTree.makeDirectories(inside: "", path: upper)
-                try FileTree.makeDirectories(inside: "", path: work)
-            }
-            try root.mountOverlay(lower: ready.lowers, upper: upper, work: work, volatile: true)
-            let command = try prepareScratch(root, source: plan.source)
+            let command = try prepareScratch(root, source: plan.source, network: profile.build.network)
             timings.setup = clock.elapsedMilliseconds
             clock = Stopwatch()
             logger.info("building: \(profile.build.run)")
@@ -57,9 +51,11 @@ extension BuildSession {
 
     /// System mounts, binds, the build user, the source copy and the output
     /// directory; returns the command to run.
-    private func prepareScratch(_ root: BuildRoot, source: String) throws(StrataError) -> IsolatedCommand {
-        try root.mountSystem(network: profile.build.network)
+    private func prepareScratch(_ root: BuildRoot, source: String, network: Bool,
+                                extraMounts: [Profile.BindMount] = []) throws(StrataError) -> IsolatedCommand {
+        try root.mountSystem(network: network)
         try root.bind(profile.mounts, profile: profile.path)
+        try bindExtra(extraMounts, in: root)
         let user = try profile.build.user.map { name throws(StrataError) in try BuildUser.ensure(name, in: root) }
         // Who owns /build and the source copy inside the root: the build user; without
         // one, the source's own owners, or root with a user namespace (whose range
@@ -91,7 +87,7 @@ extension BuildSession {
             root: root.path, workingDirectory: profile.build.workdir,
             arguments: ["/bin/sh", "-c", profile.build.run],
             environment: environment(user: user?.name ?? "root", home: user?.home ?? "/root", adding: settings.buildEnvironment),
-            network: profile.build.network, identity: user?.identity, userNamespace: root.userNamespace)
+            network: network, identity: user?.identity, userNamespace: root.userNamespace)
     }
 
     /// Copies each entry of `[build] output` into the output directory,
@@ -121,50 +117,95 @@ extension BuildSession {
         }
     }
 
-    /// An interactive shell in a fresh scratch root over a ready plan's
-    /// layers, with the source copied in as for a build. Returns its exit status.
-    public func shell(_ ready: ReadyBuild) throws(StrataError) -> Int32 {
-        try shell(lowers: ready.lowers, source: ready.plan.source)
-    }
-
-    /// An interactive shell in a fresh scratch root over the parents alone.
-    public func shell(over parents: ParentLayers) throws(StrataError) -> Int32 {
-        try shell(lowers: parents.lowers, source: nil)
-    }
-
-    private func shell(lowers: [String], source: String?) throws(StrataError) -> Int32 {
-        let upper = directory + "/upper"
-        let work = directory + "/work"
-        let root = makeRoot()
+    /// A command (`strata run`), or an interactive shell (`strata shell`),
+    /// in a fresh scratch root over `lowers`, with the source copied in as
+    /// for a build when there is one. Standard streams are strata's own.
+    /// Returns the command's exit status (128 + signal when killed).
+    public func run(_ request: RootCommand, lowers: [String], source: String?) throws(StrataError) -> Int32 {
+        let root = try mountScratch(lowers: lowers)
         let status: Int32
         do {
-            try during("create \(upper)") {
-                try FileTree.makeDirectories(inside: "", path: upper)
-                try FileTree.makeDirectories(inside: "", path: work)
-            }
-            try root.mountOverlay(lower: lowers, upper: upper, work: work, volatile: true)
-            let command: IsolatedCommand
-            if let source {
-                command = try prepareScratch(root, source: source)
-            } else {
-                try root.mountSystem(network: profile.build.network)
-                try root.bind(profile.mounts, profile: profile.path)
-                command = IsolatedCommand(root: root.path, arguments: ["/bin/sh"], environment: environment(),
-                                          network: profile.build.network, userNamespace: root.userNamespace)
-            }
-            var interactive = command
-            interactive.arguments = ["/bin/sh", "-i"]
-            interactive.identity = nil
-            interactive.environment = environment(adding: [
-                "TERM": CurrentProcess.environment("TERM") ?? "xterm", "PS1": "strata:\\w# ",
-            ])
-            Termination.ignoreInterrupts()
-            status = try during("run the shell") { try interactive.run() }
+            let command = try prepare(request, in: root, source: source)
+            if request.isInteractive { Termination.ignoreInterrupts() }
+            status = try during("run \(command.arguments.first ?? "the command")") { try command.run() }
+            try StrataError.checkInterruption()
             try tearDown(root)
         } catch {
             root.teardown()
             throw error
         }
         return status
+    }
+
+    /// Makes the scratch directories and mounts a merged root over `lowers`
+    /// at the session's mount point.
+    func mountScratch(lowers: [String]) throws(StrataError) -> BuildRoot {
+        let upper = directory + "/upper"
+        let work = directory + "/work"
+        let root = makeRoot()
+        do {
+            try during("create \(upper)") {
+                try FileTree.makeDirectories(inside: "", path: upper)
+                try FileTree.makeDirectories(inside: "", path: work)
+            }
+            try root.mountOverlay(lower: lowers, upper: upper, work: work, volatile: true)
+        } catch {
+            root.teardown()
+            throw error
+        }
+        return root
+    }
+
+    /// Removes what the scratch directories hold (the root must be torn down).
+    func removeScratch() throws(StrataError) {
+        try during("remove the scratch of \(directory)") {
+            for name in ["upper", "work"] where try FileStatus.ifExists(directory + "/" + name) != nil {
+                try FileTree.remove(directory + "/" + name)
+            }
+        }
+    }
+
+    /// The system mounts, binds, user and source of `request` in a mounted
+    /// root; returns the command to start.
+    func prepare(_ request: RootCommand, in root: BuildRoot, source: String?) throws(StrataError) -> IsolatedCommand {
+        let network = request.network ?? profile.build.network
+        var command: IsolatedCommand
+        if let source {
+            command = try prepareScratch(root, source: source, network: network, extraMounts: request.binds)
+        } else {
+            try root.mountSystem(network: network)
+            try root.bind(profile.mounts, profile: profile.path)
+            try bindExtra(request.binds, in: root)
+            command = IsolatedCommand(root: root.path, arguments: ["/bin/sh"], environment: environment(),
+                                      network: network, userNamespace: root.userNamespace)
+        }
+        if request.isInteractive {
+            command.arguments = ["/bin/sh", "-i"]
+            command.identity = nil
+            command.environment = environment(adding: [
+                "TERM": CurrentProcess.environment("TERM") ?? "xterm", "PS1": "strata:\\w# ",
+            ])
+            return command
+        }
+        command.arguments = request.rootArguments
+        command.identity = nil
+        command.environment = environment(adding: request.environment)
+        if let name = request.user {
+            let user = try BuildUser.ensure(name, in: root)
+            command.identity = user.identity
+            command.environment = environment(user: user.name, home: user.home, adding: request.environment)
+        }
+        command.hostname = "strata"
+        return command
+    }
+
+    /// `--bind` mounts of `strata run`: named by the option in errors.
+    private func bindExtra(_ binds: [Profile.BindMount], in root: BuildRoot) throws(StrataError) {
+        for bind in binds {
+            guard let status = try? FileStatus(path: bind.source) else {
+                throw .input("--bind \(bind.source):\(bind.target): \(bind.source) does not exist; give an existing file or directory")
+            }
+            try root.bind(bind.source, at: bind.target, readOnly: bind.readonly, isDirectory: status.kind == .directory)
+        }
     }
 }

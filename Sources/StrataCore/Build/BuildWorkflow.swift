@@ -1,5 +1,5 @@
 // Build/ — one build from plan to teardown. BuildWorkflow is the front door
-// (what `strata build`, `plan`, `shell` and `update` do); BuildSession runs
+// (what `strata build`, `plan`, `shell`, `run` and `update` do); BuildSession runs
 // the phases in files named after them (+Plan, +Layers, +Run, +Update) over
 // BuildRoot's mounts. Plans and reports are values. May use: every other
 // folder, StrataOS, Logging.
@@ -69,13 +69,42 @@ public struct BuildWorkflow {
     /// when missing), or over the base and update layer alone. Returns its
     /// exit status.
     public func shell(source: String?) throws(StrataError) -> Int32 {
+        try run(.shell, source: source)
+    }
+
+    /// `strata run`: a command in a fresh scratch root over the layers of
+    /// `source` (made when missing, the source copied to /build/src), or over
+    /// the base and update layer alone. Returns the command's exit status.
+    public func run(_ command: RootCommand, source: String?) throws(StrataError) -> Int32 {
         try withSession { session throws(StrataError) in
             guard let source else {
                 let parents = try session.planParents()
                 try session.recordUse(of: parents, package: nil)
-                return try session.shell(over: parents)
+                return try session.run(command, lowers: parents.lowers, source: nil)
             }
-            return try session.shell(try session.prepare(try session.plan(source: source)))
+            let ready = try session.prepare(try session.plan(source: source))
+            return try session.run(command, lowers: ready.lowers, source: ready.plan.source)
+        }
+    }
+
+    /// `strata virt-server`'s testbed: a session over the layers of `source`
+    /// (made when missing), or over the base and update layer alone, held
+    /// until the testbed is closed. Not mounted yet: `Testbed.open()` does.
+    public func testbed(source: String?, network: Bool, copyTimeout: Double) throws(StrataError) -> Testbed {
+        let session = try makeSession()
+        do {
+            let lowers: [String]
+            if let source {
+                lowers = try session.prepare(try session.plan(source: source)).lowers
+            } else {
+                let parents = try session.planParents()
+                try session.recordUse(of: parents, package: nil)
+                lowers = parents.lowers
+            }
+            return Testbed(session: session, lowers: lowers, network: network, copyTimeout: copyTimeout)
+        } catch {
+            session.close()
+            throw error
         }
     }
 
@@ -91,10 +120,7 @@ public struct BuildWorkflow {
         _ body: (BuildSession) throws(StrataError) -> Result,
         closing: (inout Result, Int) -> Void = { _, _ in }
     ) throws(StrataError) -> Result {
-        var settings = BuildSession.Settings(lockTimeout: options.lockTimeout, useResolveCache: options.resolveCache,
-                                             userNamespace: options.userNamespace)
-        if let jobs = options.jobs { settings.buildEnvironment["STRATA_JOBS"] = String(jobs) }
-        let session = try BuildSession(store: store, profile: profile, settings: settings, cacheFrom: cacheFrom, logger: logger)
+        let session = try makeSession(cacheFrom: cacheFrom)
         var result: Result
         do {
             result = try body(session)
@@ -106,6 +132,13 @@ public struct BuildWorkflow {
         session.close()
         closing(&result, clock.elapsedMilliseconds)
         return result
+    }
+
+    private func makeSession(cacheFrom: RegistryCache? = nil) throws(StrataError) -> BuildSession {
+        var settings = BuildSession.Settings(lockTimeout: options.lockTimeout, useResolveCache: options.resolveCache,
+                                             userNamespace: options.userNamespace)
+        if let jobs = options.jobs { settings.buildEnvironment["STRATA_JOBS"] = String(jobs) }
+        return try BuildSession(store: store, profile: profile, settings: settings, cacheFrom: cacheFrom, logger: logger)
     }
 
     private func registry(_ reference: String) throws(StrataError) -> RegistryCache {

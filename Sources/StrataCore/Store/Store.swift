@@ -108,7 +108,7 @@ public struct Store: Sendable {
         try? FileTree.writeFile(marker, Array(expected.utf8))
     }
 
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return normalized(path) }
         return normalized((CurrentProcess.workingDirectory ?? "/") + "/" + path)
     }

@@ -1,0 +1,223 @@
+import StrataOS
+
+/// One autopkgtest testbed (`strata virt-server`): a scratch root of a
+/// profile, over the deps layer of a source when one is given, kept mounted
+/// in strata's namespace between requests. Reverting tears the scratch down
+/// and mounts a fresh one over the same layers; closing removes it and
+/// releases the layers. Commands reach it through `strata virt-exec` and
+/// the handle it reads (`TestbedHandle`), each in namespaces of its own.
+public final class Testbed {
+    /// The testbed's scratch space, inside the root (on its /tmp, fresh after a revert).
+    public static let scratchSpace = "/tmp/autopkgtest-strata"
+
+    /// Why a copy failed, answered to the client instead of `ok`.
+    public enum CopyFailure: Error {
+        /// The client's `copy-failed`, with what went wrong for the log.
+        case failed(String)
+        /// The copy did not end within `copyTimeout`.
+        case timedOut
+    }
+
+    let session: BuildSession
+    let lowers: [String]
+    let network: Bool
+    /// Seconds a copy may take before it is ended and answered `timeout`.
+    public var copyTimeout: Double
+    private var root: BuildRoot?
+    private var handle: TestbedHandle?
+    private var handlePath: String { session.directory + "/testbed.json" }
+
+    init(session: BuildSession, lowers: [String], network: Bool, copyTimeout: Double) {
+        self.session = session
+        self.lowers = lowers
+        self.network = network
+        self.copyTimeout = copyTimeout
+    }
+
+    /// Mounts the root with its system mounts and scratch space; returns the scratch space.
+    public func open() throws(StrataError) -> String {
+        let root = try session.mountScratch(lowers: lowers)
+        do throws(StrataError) {
+            try root.mountSystem(network: network)
+            try root.bind(session.profile.mounts, profile: session.profile.path)
+            self.root = root
+            var handle = TestbedHandle(pid: CurrentProcess.id, mountNamespace: MountNamespace.identity, root: root.path,
+                                       network: network, environment: session.environment())
+            if let namespace = root.userNamespace {
+                handle.userNamespace = .init(descriptor: namespace.descriptor, hostUID: namespace.mapping.hostUID,
+                                             hostGID: namespace.mapping.hostGID, count: namespace.mapping.count)
+            }
+            self.handle = handle
+            let status = try run(["/bin/sh", "-ec", "mkdir -p -m 1777 -- \"$1\"; chmod 1777 -- \"$1\"", "sh", Self.scratchSpace])
+            if status != 0 {
+                throw StrataError.environment("cannot create \(Self.scratchSpace) in the testbed (mkdir exited \(status)); the root needs /bin/sh and mkdir")
+            }
+            try handle.write(to: handlePath)
+        } catch {
+            self.root = nil
+            handle = nil
+            root.teardown()
+            throw error
+        }
+        return Self.scratchSpace
+    }
+
+    /// A fresh scratch root over the same layers; returns the scratch space.
+    /// A command still running from before keeps the old root, which no
+    /// longer reaches the testbed.
+    public func revert() throws(StrataError) -> String {
+        try tearDown()
+        try session.removeScratch()
+        return try open()
+    }
+
+    /// Unmounts the root and ends the session (its directory and locks).
+    public func close() {
+        _ = try? tearDown()
+        session.close()
+    }
+
+    private func tearDown() throws(StrataError) {
+        handle = nil
+        try? FileTree.remove(handlePath)
+        guard let root else { return }
+        self.root = nil
+        try session.tearDown(root)
+    }
+
+    /// The argument vector that runs a command in the testbed:
+    /// `strata virt-exec HANDLE`, the command to be appended.
+    public func executeCommand(strata: String) -> [String] {
+        [strata, "virt-exec", handlePath, "--"]
+    }
+
+    /// `copydown`: a host file or directory (both paths ending in / for a
+    /// directory) into the testbed, as autopkgtest's own servers do it: a
+    /// file through `cat` in the testbed (made executable when the source
+    /// is), a directory through tar at both ends, extracted without owners.
+    public func copyDown(host: String, testbed: String, directory: Bool) throws(CopyFailure) {
+        if !directory {
+            let source: OpenFile
+            do { source = try OpenFile.reading(host) } catch { throw .failed("\(host): \(error)") }
+            let executable = ((try? FileStatus(path: host))?.permissions ?? 0) & 0o111 != 0
+            let script = "cat > \"$1\"" + (executable ? "; chmod +x -- \"$1\"" : "")
+            try copy([.testbed(["/bin/sh", "-ec", script, "sh", testbed], stdin: source.descriptor, stdout: 2)])
+            return
+        }
+        try pipeline(
+            from: .host(["tar", "--warning=none", "--directory", host, "--create", "--file", "-", "."]),
+            to: .testbed(["/bin/sh", "-ec", "if ! test -d \"$1\"; then mkdir -- \"$1\"; fi; cd \"$1\"; tar -xpof -", "sh", testbed]))
+    }
+
+    /// `copyup`: a testbed file or directory to the host, the other way round.
+    public func copyUp(testbed: String, host: String, directory: Bool) throws(CopyFailure) {
+        if !directory {
+            let destination: OpenFile
+            do { destination = try OpenFile.writing(host) } catch { throw .failed("\(host): \(error)") }
+            try copy([.testbed(["/bin/sh", "-ec", "cat < \"$1\"", "sh", testbed], stdout: destination.descriptor)])
+            return
+        }
+        do { try FileTree.makeDirectory(host, existingOK: true) } catch { throw .failed("\(host): \(error)") }
+        try pipeline(
+            from: .testbed(["/bin/sh", "-ec", "cd \"$1\"; tar -cf - .", "sh", testbed]),
+            to: .host(["tar", "--warning=none", "--directory", host, "--extract", "--preserve-permissions",
+                       "--no-same-owner", "--file", "-"]))
+    }
+
+    /// `shell`: an interactive shell in the testbed on the terminal, in
+    /// `directory` with `variables` (NAME=value) set.
+    public func shell(directory: String, variables: [String]) throws(StrataError) {
+        let terminal: OpenFile
+        do { terminal = try OpenFile.terminal() } catch {
+            throw .environment("no terminal for the testbed's shell: \(error)")
+        }
+        var command = self.command(["/bin/sh", "-c", "cd \"$1\" || exit; shift; for v; do export \"$v\"; done; exec bash -i 2>/dev/null || exec sh -i",
+                                    "sh", directory] + variables)
+        command.environment["TERM"] = CurrentProcess.environment("TERM") ?? "xterm"
+        _ = try during("run a shell in the testbed") {
+            try command.start(stdin: terminal.descriptor, stdout: terminal.descriptor, stderr: terminal.descriptor).wait()
+        }
+    }
+
+    /// One end of a copy: a command in the testbed or on the host.
+    enum Process {
+        case testbed([String], stdin: Int32 = -1, stdout: Int32 = -1)
+        case host([String], stdin: Int32 = -1, stdout: Int32 = -1)
+    }
+
+    /// Runs `source | destination`.
+    private func pipeline(from source: Process, to destination: Process) throws(CopyFailure) {
+        let pipe: (read: OpenFile, write: OpenFile)
+        do { pipe = try OpenFile.pipe() } catch { throw .failed("\(error)") }
+        try copy([source.with(stdout: pipe.write.descriptor), destination.with(stdin: pipe.read.descriptor)],
+                 closing: [pipe.read, pipe.write])
+    }
+
+    /// Starts the processes (their standard output defaults to standard
+    /// error: the protocol's stream stays clean), closes `closing` in
+    /// strata, and waits at most `copyTimeout` for all of them. A source
+    /// killed by SIGPIPE is fine: its reader stopped.
+    private func copy(_ processes: [Process], closing: [OpenFile] = []) throws(CopyFailure) {
+        var running: [RunningCommand] = []
+        defer { running.forEach { $0.kill() } }
+        do {
+            for process in processes {
+                switch process {
+                case let .testbed(arguments, stdin, stdout):
+                    running.append(try command(arguments).start(stdin: stdin, stdout: stdout < 0 ? 2 : stdout))
+                case let .host(arguments, stdin, stdout):
+                    running.append(try HostCommand(arguments).start(stdin: stdin, stdout: stdout < 0 ? 2 : stdout))
+                }
+            }
+        } catch {
+            throw .failed("\(error)")
+        }
+        closing.forEach { $0.close() }
+        let deadline = Stopwatch()
+        for (index, process) in running.enumerated() {
+            let left = max(0, copyTimeout - Double(deadline.elapsedMilliseconds) / 1000)
+            let status: Int32?
+            do { status = try process.wait(timeout: left) } catch { throw .failed("\(error)") }
+            guard let status else { throw .timedOut }
+            let isSource = index == 0 && running.count > 1
+            if status != 0 && !(isSource && status == RunningCommand.brokenPipeStatus) {
+                throw .failed("\(processes[index].name) exited \(status)")
+            }
+        }
+        running.removeAll()
+    }
+
+    /// A command in the testbed as its root, in / with the testbed's environment.
+    func command(_ arguments: [String]) -> IsolatedCommand {
+        IsolatedCommand(root: root?.path ?? session.directory + "/root", workingDirectory: "/", arguments: arguments,
+                        environment: handle?.environment ?? session.environment(), network: network,
+                        userNamespace: root?.userNamespace)
+    }
+
+    private func run(_ arguments: [String]) throws(StrataError) -> Int32 {
+        try during("run \(arguments[0]) in the testbed") { try command(arguments).start(stdout: 2).wait() }
+    }
+}
+
+extension Testbed.Process {
+    func with(stdin: Int32) -> Self {
+        switch self {
+        case let .testbed(arguments, _, stdout): .testbed(arguments, stdin: stdin, stdout: stdout)
+        case let .host(arguments, _, stdout): .host(arguments, stdin: stdin, stdout: stdout)
+        }
+    }
+
+    func with(stdout: Int32) -> Self {
+        switch self {
+        case let .testbed(arguments, stdin, _): .testbed(arguments, stdin: stdin, stdout: stdout)
+        case let .host(arguments, stdin, _): .host(arguments, stdin: stdin, stdout: stdout)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case let .testbed(arguments, _, _): "\(arguments.last.map { "the testbed's side for \($0)" } ?? "the testbed's side")"
+        case let .host(arguments, _, _): "the host's \(arguments[0])"
+        }
+    }
+}
