@@ -62,7 +62,8 @@ public final class VirtServer {
                 if request.command == "quit" {
                     try expect(request, arguments: 0)
                     closeTestbed()
-                    try channel.writeLine("ok")
+                    // autopkgtest closes its end before it sends quit: the answer may find no reader.
+                    try? channel.writeLine("ok")
                     return Ending(status: 0)
                 }
                 let answer = try answer(request)
