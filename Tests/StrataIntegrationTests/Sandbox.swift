@@ -84,14 +84,14 @@ final class Sandbox {
     }
 
     /// Runs strata against this sandbox's store.
-    func strata(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+    func strata(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> Run {
         let snapshot = work + "/mountinfo-" + UUID().uuidString
         var environment = ProcessInfo.processInfo.environment
         environment["STRATA_STORE"] = store
         environment["STRATA_TEST_MOUNTINFO"] = snapshot
         environment.merge(extra) { $1 }
         let (program, all) = command(arguments)
-        var run = try Self.shell(program, all, environment: user?.environment(environment) ?? environment)
+        var run = try Self.shell(program, all, environment: user?.environment(environment) ?? environment, input: input)
         let table = (try? String(contentsOfFile: snapshot, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: snapshot)
         run = Run(status: run.status, stdout: run.stdout, stderr: run.stderr, mountTable: table)
@@ -143,7 +143,7 @@ final class Sandbox {
 
     /// strata with `arguments`, as this sandbox's user when it has one (the
     /// same process: setpriv execs strata).
-    private func command(_ arguments: [String]) -> (String, [String]) {
+    func command(_ arguments: [String]) -> (String, [String]) {
         user?.command(Self.binary, arguments) ?? (Self.binary, arguments)
     }
 
@@ -208,8 +208,15 @@ final class Sandbox {
         #expect(entries(store + "/builds").count == keptBuilds, "builds/: \(entries(store + "/builds"))", sourceLocation: sourceLocation)
     }
 
-    static func shell(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+    static func shell(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
+                      input: String? = nil) throws -> Run {
         let process = Process()
+        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        if let input {
+            try input.write(to: inputFile, atomically: false, encoding: .utf8)
+            process.standardInput = try FileHandle(forReadingFrom: inputFile)
+        }
+        defer { try? FileManager.default.removeItem(at: inputFile) }
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let environment { process.environment = environment }
