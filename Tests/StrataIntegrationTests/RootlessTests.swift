@@ -303,6 +303,28 @@ import Testing
         #expect(try root.strata(["image", "import", "elsewhere", tree + "-elsewhere.tar"]).status == 0)
     }
 
+    /// autopkgtest as a user: the virt server's testbed is the user's,
+    /// root inside it, and what is copied up belongs to the user.
+    @Test func theVirtServerServesATestbedWithoutRoot() throws {
+        let user = try TestUser()
+        let sandbox = try Sandbox(user: user)
+        let client = try VirtClient(sandbox)
+        #expect(client.readLine() == "ok", "\(client.stderr)")
+        let scratch = try client.open()
+        let run = try client.execute(["sh", "-c", "id -u; echo made > \(scratch)/file"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "0\n")
+        #expect(try client.send("copyup \(scratch)/file \(sandbox.work)/file") == "ok")
+        let status = try FileManager.default.attributesOfItem(atPath: sandbox.work + "/file")
+        #expect((status[.ownerAccountID] as? NSNumber)?.uint32Value == user.uid)
+        #expect(try client.send("revert") == "ok \(scratch)")
+        #expect(try client.execute(["ls", "-A", scratch]).stdout == "")
+        #expect(try client.send("quit") == "ok")
+        let ended = try client.finish()
+        #expect(ended.status == 0, "\(ended.stderr)")
+        try sandbox.expectTornDown(ended)
+    }
+
     @Test func withoutSubordinateIDsTheErrorSaysWhichLinesToAdd() throws {
         let sandbox = try Sandbox()
         let run = try Sandbox.shell("/usr/bin/setpriv", [

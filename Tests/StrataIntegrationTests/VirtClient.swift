@@ -93,8 +93,11 @@ final class VirtClient {
     func execute(_ command: [String], input: String = "") throws -> Sandbox.Run {
         let prefix = try executeCommand()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: prefix[0])
-        process.arguments = Array(prefix.dropFirst()) + command
+        // As the server's user: a rootless testbed is that user's.
+        let (program, arguments) = sandbox.user?.command(prefix[0], Array(prefix.dropFirst()) + command)
+            ?? (prefix[0], Array(prefix.dropFirst()) + command)
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
