@@ -8,7 +8,7 @@ APT_PACKAGES = pkg-config libmount-dev libarchive-dev libcurl4-openssl-dev busyb
 TEST_PACKAGES = docker-registry skopeo apache2-utils openssl uidmap
 
 E2E_DIR ?= $(CURDIR)/.cache/e2e
-E2E_PACKAGES = debootstrap dpkg-dev docker-registry uidmap
+E2E_PACKAGES = debootstrap dpkg-dev docker-registry uidmap autopkgtest sbuild
 
 BENCH_DIR ?= /var/tmp/strata-bench
 # Release builds link the Swift runtime and Foundation statically: the installed binary

@@ -7,7 +7,9 @@
 # help2man and texinfo: [deps] incremental), and that rebuilding tree skips
 # the resolver ([deps] inputs) and reuses every layer with a fast setup. Then shares tree's deps layer through a
 # docker-registry on 127.0.0.1: pushed from this store, pulled by a build in a
-# second, empty store, which must not install anything. Usage: e2e.sh STRATA CACHE_DIR
+# second, empty store, which must not install anything. Then autopkgtest runs hello's
+# tests and sbuild --chroot-mode=autopkgtest builds tree, both with strata's testbed
+# (autopkgtest-virt-strata). Usage: e2e.sh STRATA CACHE_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 strata=${1:?usage: e2e.sh STRATA CACHE_DIR}
@@ -156,6 +158,35 @@ userdel --remove "$user" 2>/dev/null || true
 kill "$registry_pid" 2>/dev/null || true
 wait "$registry_pid" 2>/dev/null || true
 trap - EXIT
+
+step "autopkgtest and sbuild with strata as their testbed (autopkgtest-virt-strata)"
+# The entry point autopkgtest and sbuild look for, linked to this strata (make install
+# puts it in /usr/local/bin); sbuild searches its own PATH setting, given in a config file.
+virt="$cache/virt"
+rm -rf "$virt" && mkdir -p "$virt/bin" "$virt/sbuild"
+ln -s "$(command -v "$strata" || echo "$strata")" "$virt/bin/autopkgtest-virt-strata"
+printf '$path = "%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";\n1;\n' "$virt/bin" > "$virt/sbuild.conf"
+# hello's own tests (debian/tests: command1 runs hello, upstream-tests runs its test
+# suite), against the .debs strata built above: autopkgtest installs them in the testbed.
+PATH="$virt/bin:$PATH" autopkgtest "$cache/out/hello/"hello_*.deb "$cache/src/hello/" -- strata --profile "$profile" \
+    > "$virt/autopkgtest.log" 2>&1 || { tail -n 30 "$virt/autopkgtest.log"; fail "autopkgtest of hello failed"; }
+grep -Eq '^command1 +PASS' "$virt/autopkgtest.log" || fail "autopkgtest: command1 did not pass"
+grep -Eq '^upstream-tests +PASS' "$virt/autopkgtest.log" || fail "autopkgtest: upstream-tests did not pass"
+echo "ok: autopkgtest ran hello's tests in a strata testbed: $(grep -E '^(command1|upstream-tests) ' "$virt/autopkgtest.log" | tail -n 2 | tr -s ' ' | paste -sd ';' -)"
+# sbuild builds tree from its .dsc in a strata testbed over tree's deps layer (--source):
+# the build dependencies are there already, sbuild's apt has nothing to install.
+started=$(date +%s%N)
+(cd "$virt/sbuild" && SBUILD_CONFIG="$virt/sbuild.conf" PATH="$virt/bin:$PATH" sbuild --chroot-mode=autopkgtest \
+    --autopkgtest-virt-server=strata --autopkgtest-virt-server-opts="--profile $profile --source $cache/src/tree" \
+    -d bookworm --no-run-lintian --no-run-piuparts --no-run-autopkgtest --no-apt-update --no-apt-upgrade \
+    "$(ls "$cache/src/"tree_*.dsc)" > "$virt/sbuild.log" 2>&1) || { tail -n 30 "$virt/sbuild.log"; fail "sbuild --chroot-mode=autopkgtest of tree failed"; }
+elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+set -- "$virt/sbuild/"tree_*.deb
+[ -f "$1" ] || fail "sbuild left no tree .deb in $virt/sbuild"
+dpkg-deb --info "$1" > /dev/null || fail "dpkg-deb cannot read $1"
+grep -q '^Status: successful' "$virt/sbuild/"tree_*.build || fail "sbuild's log does not say the build succeeded"
+echo "ok: sbuild --chroot-mode=autopkgtest built $(basename "$1") in a strata testbed in $elapsed ms"
+[ -z "$(ls -A "$STRATA_STORE/builds")" ] || fail "a testbed left its directory in $STRATA_STORE/builds"
 
 step "Timings (ms), phase by phase"
 printf '%-12s %8s %8s %8s %8s %9s\n' build resolve layer setup build teardown

@@ -80,12 +80,17 @@ struct GlobalOptions: ParsableArguments {
     /// The workflow of `build`, `plan`, `shell` and `update` for a profile
     /// named or given by path, with these options and `options`.
     func workflow(profile reference: String, _ options: BuildOptions = BuildOptions()) throws(StrataError) -> BuildWorkflow {
-        let profile = try ProfileLoader.standard(environment: environment).load(reference)
+        let profile = try loadProfile(reference)
         var options = options
         options.lockTimeout = lockTimeoutSeconds
         options.userNamespace = !noUserNamespace
         options.environment = environment
         return try BuildWorkflow(store: try openStore(), profile: profile, options: options, logger: logger())
+    }
+
+    /// A profile by name (searched where strata looks for profiles) or by path.
+    func loadProfile(_ reference: String) throws(StrataError) -> Profile {
+        try ProfileLoader.standard(environment: environment).load(reference)
     }
 
     /// Runs a command body, printing a StrataError the documented way and

@@ -20,7 +20,7 @@ public struct StrataCommand: ParsableCommand {
             3 resolving or installing dependencies failed, 4 environment (not root, no overlayfs, \
             unsuitable store, lock timeout); `plan` exits 10 when a layer would be built; 130 and 143 after SIGINT and SIGTERM.
             """,
-        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, RunCommand.self, UpdateCommand.self, LayersCommand.self, PushCommand.self, PullCommand.self, WhyCommand.self, GCCommand.self, VirtServerCommand.self, VirtExecCommand.self]
+        subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, RunCommand.self, UpdateCommand.self, LayersCommand.self, PushCommand.self, PullCommand.self, WhyCommand.self, GCCommand.self, ProfileCommand.self, VirtServerCommand.self, VirtExecCommand.self]
     )
 
     public init() {}
