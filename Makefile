@@ -17,7 +17,7 @@ RELEASE = -c release --static-swift-stdlib
 
 BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
 
-.PHONY: all build release install demo test e2e bench bench-registry bench-debian clean apt-prerequisites
+.PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian clean apt-prerequisites
 
 all: build
 
@@ -37,9 +37,18 @@ build: apt-prerequisites
 release: apt-prerequisites
 	$(SWIFT) build $(RELEASE)
 
+# The release binary, autopkgtest-virt-strata, man pages, completions, the strata-gc
+# service and timer, /etc/strata/gc.conf (Packaging/install-files.sh).
 install: release
-	install -D -m 0755 "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" $(DESTDIR)$(PREFIX)/bin/strata
-	install -d $(DESTDIR)/etc/strata/profiles
+	@$(MAKE) --no-print-directory install-files BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata"
+
+# Man pages are generated from the command definitions by swift-argument-parser's
+# generate-manual plugin (from the debug build; the pages are the same).
+MAN_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+install-files: build
+	$(SWIFT) package generate-manual --multi-page --configuration debug --date $(MAN_DATE)
+	sh Packaging/install-files.sh "$(or $(BIN),$$($(SWIFT) build --show-bin-path)/strata)" \
+		"$(CURDIR)/.build/plugins/GenerateManual/outputs/strata" "$(DESTDIR)" "$(PREFIX)"
 
 demo: build
 	sh Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(DEMO_DIR)"
@@ -51,6 +60,9 @@ test: build
 # Real Debian packages, downloaded and built: needs the Debian mirror.
 e2e: build
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(E2E_PACKAGES)"
+	rm -rf "$(E2E_DIR)/install"
+	@$(MAKE) --no-print-directory install-files DESTDIR="$(E2E_DIR)/install" PREFIX=/usr/local
+	sh Packaging/check-install.sh "$(E2E_DIR)/install" /usr/local
 	sh Examples/debian/e2e.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(E2E_DIR)"
 
 # Benchmarks (not in CI): medians and ratios, written to $(BENCH_DIR)/results.md.

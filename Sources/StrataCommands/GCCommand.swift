@@ -10,6 +10,10 @@ struct GCCommand: ParsableCommand {
             every layer built on it. Give at least one limit. Profiles can set the same limits in a \
             [gc] table, which `strata build` applies after each build.
 
+            With --config, the limits come from a file holding a [gc] table as a profile's \
+            (/etc/strata/gc.conf for the strata-gc.service that `make install` installs); limits \
+            given as options override the file's.
+
             Example: strata gc --max-size 50G --max-age 30d
             """
     )
@@ -25,12 +29,15 @@ struct GCCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keep at most this many layers, the most recently used.", valueName: "n"))
     var keepLast: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Read the limits from this file's [gc] table (e.g. /etc/strata/gc.conf).", valueName: "file"))
+    var config: String?
+
     @Flag(name: .long, help: "Say what would be removed; remove nothing.")
     var dryRun = false
 
     func validate() throws {
-        if maxSize == nil && maxAge == nil && keepLast == nil {
-            throw ValidationError("give at least one of --max-size, --max-age, --keep-last")
+        if maxSize == nil && maxAge == nil && keepLast == nil && config == nil {
+            throw ValidationError("give at least one of --max-size, --max-age, --keep-last, or --config")
         }
         if let maxSize, Quantity.bytes(maxSize) == nil { throw ValidationError("--max-size '\(maxSize)' is not a size; write e.g. 20G or 500M") }
         if let maxAge, Quantity.seconds(maxAge) == nil { throw ValidationError("--max-age '\(maxAge)' is not a duration; write e.g. 30d or 12h") }
@@ -39,7 +46,10 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         try global.handlingErrors {
-            let policy = GCPolicy(maxSize: maxSize.flatMap(Quantity.bytes), maxAge: maxAge.flatMap(Quantity.seconds), keepLast: keepLast)
+            var policy = try config.map { path throws(StrataError) in try ProfileLoader.gcPolicy(configuration: path) } ?? GCPolicy()
+            if let maxSize { policy.maxSize = Quantity.bytes(maxSize) }
+            if let maxAge { policy.maxAge = Quantity.seconds(maxAge) }
+            if let keepLast { policy.keepLast = keepLast }
             let report = try GarbageCollector(store: try global.openStore()).collect(policy, dryRun: dryRun)
             try Output(json: global.json).print(report) {
                 let verb = dryRun ? "would remove" : "removed"

@@ -15,13 +15,18 @@ public struct StrataCommand: ParsableCommand {
             resolved build dependencies, and a throwaway scratch layer. The dependency layer is \
             reused for as long as that hash is unchanged.
 
-            Global options (--store, --json, --verbose, --lock-timeout) may come before or after the command.
+            Global options (--store, --json, --verbose, --no-userns, --lock-timeout) may come before or after the command.
             Exit codes: 0 success, 1 the build command failed, 2 bad usage, profile or input, \
             3 resolving or installing dependencies failed, 4 environment (not root, no overlayfs, \
             unsuitable store, lock timeout); `plan` exits 10 when a layer would be built; 130 and 143 after SIGINT and SIGTERM.
             """,
+        version: "strata \(StrataCommand.release) (layer format \(InputManifest.currentFormat))",
         subcommands: [ImageCommand.self, BuildCommand.self, PlanCommand.self, ShellCommand.self, RunCommand.self, UpdateCommand.self, LayersCommand.self, PushCommand.self, PullCommand.self, WhyCommand.self, GCCommand.self, ProfileCommand.self, VirtServerCommand.self, VirtExecCommand.self]
     )
+
+    /// The release of strata; the layer format (`InputManifest.currentFormat`)
+    /// is what decides whether layers from another release can be reused.
+    public static let release = "0.17.0"
 
     public init() {}
 }

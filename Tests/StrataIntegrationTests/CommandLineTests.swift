@@ -75,3 +75,32 @@ import Testing
         #expect(run.stdout.contains("no-greet"))
     }
 }
+
+/// The conventions: the version with the layer format, and gc's limits from
+/// a configuration file (what strata-gc.service reads).
+@Suite(.needsRoot) struct ConventionTests {
+    @Test func versionNamesTheLayerFormat() throws {
+        let run = try Sandbox.shell(Sandbox.binary, ["--version"])
+        #expect(run.status == 0)
+        #expect(run.stdout.range(of: #"^strata \d+\.\d+\.\d+ \(layer format 1\)\n$"#, options: .regularExpression) != nil, "\(run.stdout)")
+    }
+
+    @Test func gcReadsItsLimitsFromAConfigurationFile() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.build("hello").status == 0)
+        let config = sandbox.work + "/gc.conf"
+        try "[gc]\nkeep_last = 0\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try sandbox.strata(["--json", "gc", "--config", config])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(sandbox.layerDirectories(in: sandbox.store).isEmpty, "keep_last = 0 from the file must remove every layer")
+
+        try "[gc]\nkeep_lats = 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let typo = try sandbox.strata(["gc", "--config", config])
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("\(config):2: unknown key 'gc.keep_lats'"), "\(typo.stderr)")
+        try "# nothing\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let empty = try sandbox.strata(["gc", "--config", config])
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("missing [gc] table"), "\(empty.stderr)")
+    }
+}

@@ -49,13 +49,23 @@ public struct ProfileLoader: Sendable {
     }
 
     static func read(path: String, name: String) throws(StrataError) -> Profile {
+        try ProfileParser(text: try text(of: path, what: "profile"), path: path, name: name).parse()
+    }
+
+    /// The limits of a gc configuration file (`strata gc --config`): a
+    /// [gc] table as in a profile, errors with the file and the line.
+    public static func gcPolicy(configuration path: String) throws(StrataError) -> GCPolicy {
+        try ProfileParser(text: try text(of: path, what: "gc configuration"), path: path, name: "").parseGCConfiguration()
+    }
+
+    private static func text(of path: String, what: String) throws(StrataError) -> String {
         let bytes: [UInt8]
         do { bytes = try FileTree.readFile(path) } catch {
-            throw .input("cannot read profile \(path): \(error.errno.description); check the path and that it is a readable file")
+            throw .input("cannot read \(what) \(path): \(error.errno.description); check the path and that it is a readable file")
         }
         if let (line, column) = ProfileRules.invalidUTF8(bytes) {
-            throw .input("\(path):\(line):\(column): this byte is not valid UTF-8; a profile (TOML) must be UTF-8 text: re-save it as UTF-8")
+            throw .input("\(path):\(line):\(column): this byte is not valid UTF-8; a \(what) (TOML) must be UTF-8 text: re-save it as UTF-8")
         }
-        return try ProfileParser(text: String(decoding: bytes, as: UTF8.self), path: path, name: name).parse()
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -18,22 +18,7 @@ struct ProfileParser {
     private static let topLevel: Set<String> = ["arch", "cache_version", "base", "update", "deps", "build", "mount", "env", "gc"]
 
     func parse() throws(StrataError) -> Profile {
-        // The TOML library hands strings over as C strings, which end at a
-        // NUL: an escaped NUL would silently cut a value short. Refuse it here.
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lowered = line.lowercased()
-            if lowered.contains("\\u0000") || lowered.contains("\\u00000000") {
-                throw located("a string contains an escaped NUL character (\\u0000), which no command, path or variable can hold; remove it", offset + 1)
-            }
-        }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw .input("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
-        } catch {
-            throw located("\(error)", nil)
-        }
+        let table = try parsedTable()
         let lines = KeyLines(text: text)
         for key in table.keys where !Self.topLevel.contains(key) {
             throw unknown(key, in: nil, lines.line(ofKey: key, in: nil) ?? lines.line(ofTable: key))
@@ -199,6 +184,41 @@ struct ProfileParser {
         }
         policy.keepLast = try int(table, "keep_last", in: "gc", lines)
         return policy
+    }
+
+    /// A gc configuration (`strata gc --config`, /etc/strata/gc.conf): one
+    /// [gc] table, with the keys and values of a profile's.
+    func parseGCConfiguration() throws(StrataError) -> GCPolicy {
+        let table = try parsedTable()
+        let lines = KeyLines(text: text)
+        for key in table.keys where key != "gc" {
+            throw located("unknown key '\(key)'; a gc configuration holds one [gc] table (max_size, max_age, keep_last)",
+                          lines.line(ofKey: key, in: nil) ?? lines.line(ofTable: key))
+        }
+        let policy = try gcPolicy(try requiredSection(table, "gc", lines), lines)
+        if policy.isEmpty { throw located("[gc] sets no limit; give max_size, max_age or keep_last", lines.line(ofTable: "gc")) }
+        return policy
+    }
+
+    /// The TOML table of the text, with errors located in the file.
+    private func parsedTable() throws(StrataError) -> TOMLTable {
+        // The TOML library hands strings over as C strings, which end at a
+        // NUL: an escaped NUL would silently cut a value short. Refuse it here.
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lowered = line.lowercased()
+            if lowered.contains("\\u0000") || lowered.contains("\\u00000000") {
+                throw located("a string contains an escaped NUL character (\\u0000), which no command, path or variable can hold; remove it", offset + 1)
+            }
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .input("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw located("\(error)", nil)
+        }
+        return table
     }
 
     // MARK: - Typed access with located errors
