@@ -47,11 +47,6 @@ struct Output {
         }
     }
 
-    /// A progress line on stderr, redrawn in place; silent under --json.
-    func progress(_ text: String, done: Bool) {
-        if !json { FileHandle.standardError.write(Data(("\r" + text + (done ? "\n" : "")).utf8)) }
-    }
-
     /// A note for people on stderr; silent under --json.
     func note(_ text: String) {
         if !json { FileHandle.standardError.write(Data((text + "\n").utf8)) }

@@ -28,7 +28,9 @@ struct PullCommand: ParsableCommand {
             let parsed = try layer.parsed()
             let store = try global.openStore()
             let cache = try global.registryCache(from, store: store)
-            guard let report = try cache.pull(parsed) else {
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            guard let report = try cache.pull(parsed, progress: line.sink) else {
                 throw StrataError(.input, "\(cache.reference) has no layer \(parsed.hex) (no such tag); push it first, or build it here")
             }
             try Output(json: global.json).print(report) {

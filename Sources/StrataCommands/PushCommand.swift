@@ -30,7 +30,9 @@ struct PushCommand: ParsableCommand {
             let store = try global.openStore()
             let record = try layer.record(in: LayerStore(store: store))
             let cache = try global.registryCache(to, store: store, compression: compression.value)
-            let report = try cache.push(record.key)
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            let report = try cache.push(record.key, progress: line.sink)
             try Output(json: global.json).print(report) {
                 var lines = report.layers.map { entry in
                     chainLine(entry.role, entry.key, entry.uploaded ? "pushed (\(Quantity.human(bytes: entry.size)))" : "already in the registry")

@@ -33,9 +33,11 @@ public struct ArchiveExporter {
 
     /// Writes `directory` to `path` ("-" is standard output); returns the
     /// digests of what was written. Walks through descriptors
-    /// (`DirectoryWalk`): any depth, any name length.
+    /// (`DirectoryWalk`): any depth, any name length. `onEntry` learns the
+    /// entries and file bytes written so far, after each entry.
     @discardableResult
-    public func export(_ directory: String, to path: String) throws(ArchiveError) -> ArchiveDigests {
+    public func export(_ directory: String, to path: String,
+                       onEntry: (ArchiveImporter.Progress) -> Void = { _ in }) throws(ArchiveError) -> ArchiveDigests {
         let fd = path == "-" ? 1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw ArchiveError(archive: path, entry: nil, reason: SystemError("create", path: path).description) }
         defer { if fd != 1 { close(fd) } }
@@ -44,12 +46,17 @@ public struct ArchiveExporter {
         // The archive path of each directory entered: ".", then "a", "a/b".
         var entered: [String] = []
         let walk = DirectoryWalk(top: directory, sorted: true)
+        var progress = ArchiveImporter.Progress(entries: 0, bytes: 0)
         while true {
             if let name = walk.next() {
                 let relative = entered.last.map { $0 == "." ? name.text : $0 + "/" + name.text } ?? "."
-                if try write(name, relative: relative, walk: walk, writer: output.tar, linked: &linked) {
+                var written: UInt64 = 0
+                if try write(name, relative: relative, walk: walk, writer: output.tar, linked: &linked, bytes: &written) {
                     entered.append(relative)
                 }
+                progress.entries += 1
+                progress.bytes += written
+                onEntry(progress)
             } else {
                 let left: DirectoryWalk.Finished?
                 do { left = try walk.ascend() } catch {
@@ -65,7 +72,8 @@ public struct ArchiveExporter {
     /// Writes the entry `name` of the walk's directory; true when it is a
     /// directory the walk entered, whose entries come next.
     private func write(
-        _ name: EntryName, relative: String, walk: DirectoryWalk, writer: ArchiveHandle, linked: inout [[UInt64]: String]
+        _ name: EntryName, relative: String, walk: DirectoryWalk, writer: ArchiveHandle, linked: inout [[UInt64]: String],
+        bytes: inout UInt64
     ) throws(ArchiveError) -> Bool {
         let status: FileStatus
         var attributes: [(name: String, value: [UInt8])]
@@ -127,7 +135,10 @@ public struct ArchiveExporter {
             value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, name, $0.baseAddress, $0.count) }
         }
         try writer.check(archive_write_header(writer.pointer, entry), entry: relative, "write header")
-        if hasData { try writeData(name, in: walk, relative: relative, writer: writer) }
+        if hasData {
+            try writeData(name, in: walk, relative: relative, writer: writer)
+            bytes = UInt64(status.size)
+        }
         if status.kind == .directory && opaque {
             try writeMarker(OverlayWhiteout.ociOpaqueMarker, inside: relative, status: status, writer: writer)
         }

@@ -42,6 +42,10 @@ public enum CurrentProcess {
         return reserved
     }
 
+    /// True when standard output and standard error are both terminals: a
+    /// person is watching, and a progress line may be redrawn in place.
+    public static var outputIsTerminal: Bool { isatty(1) == 1 && isatty(2) == 1 }
+
     /// One variable of the environment, as it is now (setenv included).
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

@@ -33,7 +33,9 @@ struct ImageExport: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let images = ImageStore(store: try global.openStore())
-            try images.export(name, to: output, compression: compression.value)
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            try images.export(name, to: output, compression: compression.value, progress: line.sink)
             if output != "-" {
                 struct Document: Encodable { let image: String; let output: String; let compression: String }
                 try Output(json: global.json).print(Document(image: name, output: output, compression: compression.name)) {

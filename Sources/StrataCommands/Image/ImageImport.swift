@@ -32,16 +32,12 @@ struct ImageImport: ParsableCommand {
         try global.handlingErrors {
             let images = ImageStore(store: try global.openStore())
             let output = Output(json: global.json)
-            let record = try images.importImage(name: name, from: source) { progress in
-                output.progress(ImageImport.describe(progress), done: progress.done)
-            }
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            let record = try images.importImage(name: name, from: source, progress: line.sink)
             let document = ImageDocument(record, images: images)
             try output.print(document) { "imported image \(document.text)" }
         }
     }
 
-    static func describe(_ progress: ImportProgress) -> String {
-        let rate = Quantity.human(bytes: UInt64(progress.bytesPerSecond))
-        return "importing: \(progress.entries) entries, \(Quantity.human(bytes: progress.bytes)) in \(String(format: "%.1f", progress.seconds)) s (\(rate)/s)"
-    }
 }

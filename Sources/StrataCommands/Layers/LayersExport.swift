@@ -33,7 +33,9 @@ struct LayersExport: ParsableCommand {
         try global.handlingErrors {
             let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
             let record = try layer.record(in: LayerStore(store: exchange.store))
-            let files = try exchange.export(record.key, to: output, compression: compression.value)
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            let files = try exchange.export(record.key, to: output, compression: compression.value, progress: line.sink)
             let shared = files[0].layer
             let document = SharedLayerDocument(files, description: LayerExchange.descriptionPath(for: output))
             try Output(json: global.json).print(document) {

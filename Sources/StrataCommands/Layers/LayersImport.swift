@@ -28,7 +28,9 @@ struct LayersImport: ParsableCommand {
     func run() throws {
         try global.handlingErrors {
             let exchange = LayerExchange(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
-            let files = try exchange.importLayer(from: file, description: description)
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            let files = try exchange.importLayer(from: file, description: description, progress: line.sink)
             let document = SharedLayerDocument(files, description: description ?? LayerExchange.descriptionPath(for: file), imported: true)
             try Output(json: global.json).print(document) {
                 files.reversed().map { file in

@@ -34,7 +34,9 @@ struct LayersVerify: ParsableCommand {
                 try LayerKeyArgument.parse(key)
             }
             let verifier = LayerVerifier(store: try global.openStore(), lockTimeout: global.lockTimeoutSeconds)
-            let results = try verifier.verify(parsed.isEmpty ? nil : parsed, repair: repair)
+            let line = ProgressLine(json: global.json)
+            defer { line.end() }
+            let results = try verifier.verify(parsed.isEmpty ? nil : parsed, repair: repair, progress: line.sink)
             let damaged = results.filter { $0.status == .damaged }
             struct Document: Encodable {
                 let layers: [LayerVerification]

@@ -37,7 +37,8 @@ public struct LayerExchange {
     /// incremental deps layer brings the deps layers it is stacked on, as
     /// `path.below-1`, `path.below-2`, …: the files hold the whole stack.
     /// Returns the files written, the layer first.
-    public func export(_ key: LayerKey, to path: String, compression: ArchiveExporter.Compression) throws(StrataError) -> [File] {
+    public func export(_ key: LayerKey, to path: String, compression: ArchiveExporter.Compression,
+                       progress: ProgressSink? = nil) throws(StrataError) -> [File] {
         let lock = try acquireLock(layers.lockPath(key), .shared, what: "layer \(key.short)", timeout: lockTimeout)
         defer { lock.unlock() }
         guard let record = layers.record(key) else {
@@ -52,16 +53,17 @@ public struct LayerExchange {
         var files: [File] = []
         for (index, member) in stack.enumerated() {
             let file = index == 0 ? path : Self.belowPath(for: path, index)
-            files.append(File(layer: try exportOne(member, to: file, compression: compression), path: file, imported: false))
+            files.append(File(layer: try exportOne(member, to: file, compression: compression, progress: progress), path: file, imported: false))
         }
         return files
     }
 
-    private func exportOne(_ record: LayerRecord, to path: String, compression: ArchiveExporter.Compression) throws(StrataError) -> SharedLayer {
+    private func exportOne(_ record: LayerRecord, to path: String, compression: ArchiveExporter.Compression,
+                           progress: ProgressSink?) throws(StrataError) -> SharedLayer {
         let temporary = path + ".tmp-\(CurrentProcess.id)"
         let descriptionTemporary = Self.descriptionPath(for: temporary)
         do {
-            let shared = try layers.exportBlob(record, to: temporary, compression: compression)
+            let shared = try layers.exportBlob(record, to: temporary, compression: compression, progress: progress)
             try during("write \(Self.descriptionPath(for: path))") {
                 try FileTree.writeFile(descriptionTemporary, Array(try CanonicalJSON.encodePretty(shared)) + [10])
                 try FileTree.rename(temporary, to: path)
@@ -80,7 +82,7 @@ public struct LayerExchange {
     /// from `FILE.below-1`, `FILE.below-2`, … (as `export` wrote them), bottom
     /// first. Returns the files read, the layer first, each saying whether it
     /// was new to the store.
-    public func importLayer(from path: String, description: String? = nil) throws(StrataError) -> [File] {
+    public func importLayer(from path: String, description: String? = nil, progress: ProgressSink? = nil) throws(StrataError) -> [File] {
         var files: [File] = []
         var shared = try read(path, description: description)
         var layerPath = path
@@ -98,7 +100,7 @@ public struct LayerExchange {
             described.append((shared, layerPath))
         }
         for (layer, file) in described.reversed() {
-            files.insert(File(layer: layer, path: file, imported: try importOne(layer, from: file)), at: 0)
+            files.insert(File(layer: layer, path: file, imported: try importOne(layer, from: file, progress: progress)), at: 0)
         }
         return files
     }
@@ -120,14 +122,14 @@ public struct LayerExchange {
     }
 
     /// One described blob into the store; false when it was there already.
-    private func importOne(_ shared: SharedLayer, from path: String) throws(StrataError) -> Bool {
+    private func importOne(_ shared: SharedLayer, from path: String, progress: ProgressSink?) throws(StrataError) -> Bool {
         if layers.exists(shared.key) { return false }
         StaleSweeper(store: store).sweep()
         try layers.requireParent(of: shared, alsoArriving: [])
         let lock = try acquireLock(layers.lockPath(shared.key), .exclusive, what: "layer \(shared.key.short)", timeout: lockTimeout)
         defer { lock.unlock() }
         if layers.exists(shared.key) { return false }
-        let staged = try layers.stage(blob: path, as: shared, source: path)
+        let staged = try layers.stage(blob: path, as: shared, source: path, progress: progress)
         PausePoint.importLayer.pauseIfRequested()
         return try layers.commit(staged)
     }

@@ -30,10 +30,15 @@ extension LayerStore {
 
     /// Writes a finished layer as an OCI image layer blob at `path`;
     /// returns its description. The caller holds the layer in use.
-    func exportBlob(_ record: LayerRecord, to path: String, compression: ArchiveExporter.Compression) throws(StrataError) -> SharedLayer {
+    func exportBlob(_ record: LayerRecord, to path: String, compression: ArchiveExporter.Compression,
+                    progress: ProgressSink? = nil) throws(StrataError) -> SharedLayer {
         let digests: ArchiveDigests
+        var meter = ProgressReport.Meter("packing layer \(record.key.short)", report: progress)
+        defer { meter.finish() }
         do {
-            digests = try ArchiveExporter(compression: compression, layout: .ociLayer).export(upper(record.key), to: path)
+            digests = try ArchiveExporter(compression: compression, layout: .ociLayer).export(upper(record.key), to: path) { counts in
+                meter.update(entries: counts.entries, bytes: counts.bytes)
+            }
         } catch {
             try? FileTree.removeFile(path)
             throw .input("cannot export layer \(record.key.short): \(error)")
@@ -43,10 +48,16 @@ extension LayerStore {
 
     /// Extracts a blob into a new temporary layer, as untrusted content, and
     /// checks that it hashes to what `shared` says. Nothing is renamed.
-    func stage(blob path: String, as shared: SharedLayer, source: String) throws(StrataError) -> StagedLayer {
+    func stage(blob path: String, as shared: SharedLayer, source: String, progress report: ProgressSink? = nil) throws(StrataError) -> StagedLayer {
         let pending = try begin()
+        var meter = ProgressReport.Meter("unpacking layer \(shared.key.short)", report: report)
+        defer { meter.finish() }
         do {
-            let progress = try ArchiveImporter(source: .file(path), layout: .ociLayer, overlayAttributes: store.overlayAttributes).extract(into: pending.upper)
+            let progress = try ArchiveImporter(source: .file(path), layout: .ociLayer, overlayAttributes: store.overlayAttributes)
+                .extract(into: pending.upper) { counts in
+                    meter.update(entries: counts.entries, bytes: counts.bytes)
+                    return true
+                }
             guard let digests = progress.digests else { throw StrataError.environment("\(path): the import did not finish") }
             if digests.digest != shared.digest {
                 throw StrataError.input("\(source): layer \(shared.key.short)'s blob has digest \(digests.digest), not \(shared.digest); it was damaged or tampered with; nothing was stored")

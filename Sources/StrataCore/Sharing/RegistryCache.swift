@@ -44,7 +44,7 @@ public final class RegistryCache {
     // MARK: Push
 
     /// Pushes the layer and the layers under it that the registry lacks.
-    public func push(_ key: LayerKey) throws(StrataError) -> PushReport {
+    public func push(_ key: LayerKey, progress: ProgressSink? = nil) throws(StrataError) -> PushReport {
         let stopwatch = Stopwatch()
         let records = try layers.chain(key)
         var held: [FileLock] = []
@@ -67,8 +67,9 @@ public final class RegistryCache {
                 continue
             }
             let blob = scratch.path + "/" + tag
-            let shared = try layers.exportBlob(record, to: blob, compression: compression)
+            let shared = try layers.exportBlob(record, to: blob, compression: compression, progress: progress)
             chain.append(shared)
+            ProgressReport.step("uploading layer \(record.key.short)", bytes: shared.size, to: progress)
             try registry { () throws(RegistryError) in
                 try client.uploadBlob(.file(path: blob, size: shared.size), digest: shared.digest)
             }
@@ -123,7 +124,7 @@ public final class RegistryCache {
     /// `lockedByCaller` are ones whose exclusive lock the caller holds (a
     /// build that found its deps layer missing). Returns nil when the
     /// registry has no such tag.
-    public func pull(_ key: LayerKey, lockedByCaller: Set<LayerKey> = []) throws(StrataError) -> PullReport? {
+    public func pull(_ key: LayerKey, lockedByCaller: Set<LayerKey> = [], progress: ProgressSink? = nil) throws(StrataError) -> PullReport? {
         let stopwatch = Stopwatch()
         let tag = key.hex
         guard let chain = try remoteChain(tag: tag) else { return nil }
@@ -152,6 +153,7 @@ public final class RegistryCache {
         var blobs: [LayerKey: String] = [:]
         for layer in missing {
             let path = scratch.path + "/" + layer.key.hex
+            ProgressReport.step("downloading layer \(layer.key.short)", bytes: layer.size, to: progress)
             try registry { () throws(RegistryError) in try client.downloadBlob(layer.descriptor, to: path) }
             blobs[layer.key] = path
             try StrataError.checkInterruption()
@@ -165,7 +167,7 @@ public final class RegistryCache {
                 held.append(try acquireLock(layers.lockPath(layer.key), .exclusive, what: "layer \(layer.key.short)", timeout: lockTimeout))
             }
             let present = layers.exists(layer.key)
-            if !present { staged.append(try layers.stage(blob: blob, as: layer, source: source)) }
+            if !present { staged.append(try layers.stage(blob: blob, as: layer, source: source, progress: progress)) }
             try? FileTree.removeFile(blob)
             report.layers.append(.init(key: layer.key, role: layer.inputs.role, digest: layer.digest, size: layer.size, pulled: !present))
             try StrataError.checkInterruption()

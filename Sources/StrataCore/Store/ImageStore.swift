@@ -33,7 +33,7 @@ public struct ImageStore: Sendable {
     /// it is assembled in a temporary directory and renamed into place, so a
     /// failed, refused or interrupted import leaves nothing under `images/`.
     public func importImage(
-        name: String, from source: String, progress: ((ImportProgress) -> Void)? = nil
+        name: String, from source: String, progress: ProgressSink? = nil
     ) throws(StrataError) -> ImageRecord {
         try Self.validate(name: name)
         let origin = try ImageOrigin(source)
@@ -66,7 +66,7 @@ public struct ImageStore: Sendable {
         }
     }
 
-    private func fill(_ rootfs: String, from origin: ImageOrigin, progress: ((ImportProgress) -> Void)?) throws(StrataError) {
+    private func fill(_ rootfs: String, from origin: ImageOrigin, progress: ProgressSink?) throws(StrataError) {
         switch origin {
         case .directory(let path):
             do {
@@ -78,7 +78,7 @@ public struct ImageStore: Sendable {
             }
         case .archive(let archive):
             try during("create \(rootfs)") { try FileTree.makeDirectories(inside: "", path: rootfs) }
-            var meter = ImportProgress.Meter(report: progress)
+            var meter = ProgressReport.Meter("importing", report: progress)
             do {
                 let total = try ArchiveImporter(source: archive, canCreateDevices: store.privilege == .root).extract(into: rootfs) { counts in
                     meter.update(entries: counts.entries, bytes: counts.bytes)
@@ -94,13 +94,17 @@ public struct ImageStore: Sendable {
 
     /// Writes the image as a tar archive; "-" is standard output. A file is
     /// written under a temporary name and renamed when complete.
-    public func export(_ name: String, to output: String, compression: ArchiveCompression) throws(StrataError) {
+    public func export(_ name: String, to output: String, compression: ArchiveCompression,
+                       progress: ProgressSink? = nil) throws(StrataError) {
         let record = try inspect(name)
         let lock = try during("lock image \(name)") { try FileLock(path: lockPath(name)) }
         try during("lock image \(name)") { try lock.lock(.shared) }
         let rootfs = self.rootfs(record.name)
+        var meter = ProgressReport.Meter("exporting image \(name)", report: progress)
+        defer { meter.finish() }
+        let onEntry = { (counts: ArchiveImporter.Progress) in meter.update(entries: counts.entries, bytes: counts.bytes) }
         if output == "-" {
-            do { try ArchiveExporter(compression: compression).export(rootfs, to: "-") } catch {
+            do { try ArchiveExporter(compression: compression).export(rootfs, to: "-", onEntry: onEntry) } catch {
                 throw .environment("export of image \(name) failed: \(error)")
             }
             return
@@ -108,7 +112,7 @@ public struct ImageStore: Sendable {
         let target = Store.absolute(output)
         let temporary = target + ".tmp-" + randomIdentifier()
         do {
-            try ArchiveExporter(compression: compression).export(rootfs, to: temporary)
+            try ArchiveExporter(compression: compression).export(rootfs, to: temporary, onEntry: onEntry)
             try FileTree.rename(temporary, to: target)
         } catch {
             try? FileTree.removeFile(temporary)

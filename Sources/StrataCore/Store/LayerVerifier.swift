@@ -39,7 +39,7 @@ public struct LayerVerifier {
     }
 
     /// Every layer of the store, or those of `keys`.
-    public func verify(_ keys: [LayerKey]? = nil, repair: Bool) throws(StrataError) -> [LayerVerification] {
+    public func verify(_ keys: [LayerKey]? = nil, repair: Bool, progress: ProgressSink? = nil) throws(StrataError) -> [LayerVerification] {
         let targets: [LayerKey]
         if let keys {
             for key in keys where layers.condition(key) == nil {
@@ -50,9 +50,11 @@ public struct LayerVerifier {
             targets = try layers.entries().map(\.key)
         }
         var results: [LayerVerification] = []
-        for key in targets {
+        for (index, key) in targets.enumerated() {
+            ProgressReport.step("verifying layer \(index + 1)/\(targets.count) (\(key.short))", to: progress)
             results.append(try verifyOne(key, repair: repair))
         }
+        if !targets.isEmpty { ProgressReport.step("verified \(targets.count) layer(s)", done: true, to: progress) }
         return results
     }
 
