@@ -17,7 +17,7 @@ RELEASE = -c release --static-swift-stdlib
 
 BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
 
-.PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian clean apt-prerequisites
+.PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian bench-sbuild clean apt-prerequisites
 
 all: build
 
@@ -93,3 +93,11 @@ bench-debian: release
 
 clean:
 	rm -rf .build .demo .cache
+
+# The same sbuild build in unshare mode and with strata's autopkgtest testbed, with and
+# without --source: medians and ratios (Docs/sbuild-and-autopkgtest.md). Uses the store
+# of `make e2e`; needs the Debian mirror. Not in CI.
+bench-sbuild: release
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES) autopkgtest"
+	python3 Benchmarks/sbuild-modes.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/sbuild" \
+		$(or $(BENCH_ROUNDS),3) $(BENCH_SBUILD_SOURCES)

@@ -29,6 +29,8 @@ import subprocess
 import sys
 import time
 
+from subordinate_ids import SubordinateIDs
+
 strata, cache, work = sys.argv[1], pathlib.Path(sys.argv[2]).resolve(), pathlib.Path(sys.argv[3]).resolve()
 rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 packages = sys.argv[5:] or ["tree", "gzip"]
@@ -113,30 +115,6 @@ def with_added_dependency(source):
             break
     control.write_text("\n".join(lines))
     return copy
-
-
-class SubordinateIDs:
-    """sbuild's unshare mode maps the build's users into the caller's
-    subordinate ranges (/etc/subuid, /etc/subgid). Root usually has none: a
-    range is added for the run and the files are restored afterwards."""
-
-    files = [pathlib.Path("/etc/subuid"), pathlib.Path("/etc/subgid")]
-
-    def __enter__(self):
-        self.saved = {}
-        for file in self.files:
-            text = file.read_text() if file.exists() else None
-            if text is None or not any(line.startswith("root:") for line in text.splitlines()):
-                self.saved[file] = text
-                file.write_text((text or "") + "root:1000000:65536\n")
-        return self
-
-    def __exit__(self, *_):
-        for file, text in self.saved.items():
-            if text is None:
-                file.unlink()
-            else:
-                file.write_text(text)
 
 
 def main():
