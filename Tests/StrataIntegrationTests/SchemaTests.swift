@@ -58,6 +58,10 @@ import Testing
         try validate(try sandbox.strata(["--json", "layers", "diff", keys[0], keys[1]]), against: "layers-diff.schema.json")
         try validate(try sandbox.strata(["--json", "why", keys[0]]), against: "why.schema.json")
 
+        try validate(try sandbox.strata(["--json", "profile", "check", sandbox.profile]), against: "profile-check.schema.json")
+        try validate(try sandbox.strata(["--json", "profile", "show", sandbox.profile]), against: "profile-show.schema.json")
+        try validate(try sandbox.strata(["--json", "profile", "show", Sandbox.repository + "/Examples/debian/bookworm.toml"]),
+                     against: "profile-show.schema.json")
         try validate(try sandbox.strata(["--json", "image", "list"]), against: "image-list.schema.json")
         try validate(try sandbox.strata(["--json", "image", "inspect", "demo-base"]), against: "image.schema.json")
         try validate(try sandbox.strata(["--json", "image", "export", "demo-base", "-o", sandbox.work + "/base.tar.zst"]), against: "image-export.schema.json")
