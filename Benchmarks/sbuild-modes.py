@@ -11,7 +11,9 @@ For each package, in one run and interleaved round by round:
   strata-bare    the same without --source: the testbed is the update layer, and
                  sbuild installs the build dependencies itself, as in unshare mode
 
-Prints medians (ms) and ratios as a Markdown table. Needs the store of `make e2e`
+Every mode runs the same sbuild command line (sbuild's defaults: apt update and upgrade
+in the root before the build) but for the chroot mode. Prints medians (ms) and ratios
+as a Markdown table. Needs the store of `make e2e`
 (its base and update layer) and the Debian mirror.
 
 usage: sbuild-modes.py STRATA E2E_CACHE WORK [ROUNDS] [PACKAGE ...]
@@ -36,7 +38,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from subordinate_ids import SubordinateIDs  # noqa: E402
 
 SBUILD = ["sbuild", "--dist=bookworm", "--arch-any", "--arch-all", "--no-run-lintian", "--no-run-piuparts",
-          "--no-run-autopkgtest", "--no-source-only-changes", "--no-apt-update", "--no-apt-upgrade"]
+          "--no-run-autopkgtest", "--no-source-only-changes"]
 
 
 def timed(command, **options):
