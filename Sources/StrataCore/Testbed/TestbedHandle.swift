@@ -25,7 +25,11 @@ struct TestbedHandle: Codable {
     func write(to path: String) throws(StrataError) {
         let bytes: Data
         do { bytes = try CanonicalJSON.encode(self) } catch { throw .environment("encode the testbed handle: \(error)") }
-        try during("write the testbed handle") { try FileTree.writeFile(path, Array(bytes), mode: 0o600) }
+        // Renamed into place: an execute command never reads half a handle.
+        try during("write the testbed handle") {
+            try FileTree.writeFile(path + ".tmp", Array(bytes), mode: 0o600)
+            try FileTree.rename(path + ".tmp", to: path)
+        }
     }
 
     static func read(from path: String) throws(StrataError) -> TestbedHandle {
