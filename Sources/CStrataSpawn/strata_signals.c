@@ -4,6 +4,7 @@
 #include "strata_signals.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -51,6 +52,30 @@ void strata_install_hangup_handlers(void) {
     set_handler(SIGHUP, on_termination);
     unblock(SIGHUP);
     signal(SIGPIPE, SIG_IGN);
+}
+
+int strata_wait_readable(int fd) {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (received_signal != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        errno = EINTR;
+        return -1;
+    }
+    sigset_t during = old;
+    sigdelset(&during, SIGINT);
+    sigdelset(&during, SIGTERM);
+    sigdelset(&during, SIGHUP);
+    struct pollfd ready = {.fd = fd, .events = POLLIN};
+    int result = ppoll(&ready, 1, NULL, &during);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return result < 0 ? -1 : 0;
 }
 
 void strata_ignore_interrupt(void) {

@@ -1,3 +1,4 @@
+import CStrataSpawn
 import Glibc
 
 /// A line-based conversation over two descriptors (a virtualisation
@@ -22,6 +23,10 @@ public final class LineChannel {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
                 return line
+            }
+            if strata_wait_readable(input) != 0 {
+                if errno == EINTR && Termination.signal == nil { continue }
+                throw SystemError("wait for a request")
             }
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count > 0 {

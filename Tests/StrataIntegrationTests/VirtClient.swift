@@ -114,10 +114,11 @@ final class VirtClient {
                            stderr: String(decoding: err, as: UTF8.self), mountTable: "")
     }
 
-    /// Closes the server's input and waits for it: how it ended, with its
+    /// Closes the server's input (unless `closingInput` is false: the
+    /// server must end by itself) and waits for it: how it ended, with its
     /// mount table at exit.
-    func finish() throws -> Sandbox.Run {
-        try? requests.close()
+    func finish(closingInput: Bool = true) throws -> Sandbox.Run {
+        if closingInput { try? requests.close() }
         process.waitUntilExit()
         return Sandbox.Run(status: process.terminationStatus, stdout: "", stderr: stderr,
                            mountTable: (try? String(contentsOfFile: mountInfo, encoding: .utf8)) ?? "")

@@ -154,7 +154,7 @@ import Testing
         _ = try client.open()
         let prefix = try client.executeCommand()
         kill(client.process.processIdentifier, SIGTERM)
-        let ended = try client.finish()
+        let ended = try client.finish(closingInput: false)
         #expect(ended.status == 128 + SIGTERM)
         try sandbox.expectTornDown(ended)
         let late = try Sandbox.shell(prefix[0], Array(prefix.dropFirst()) + ["true"])

@@ -14,6 +14,11 @@ void strata_install_termination_handlers(void);
 /// strata starts get default handling back.
 void strata_install_hangup_handlers(void);
 
+/// Waits until `fd` is readable, or fails with EINTR when SIGINT, SIGTERM
+/// or SIGHUP has arrived, before the wait or during it (no signal is lost
+/// between checking and waiting: ppoll unblocks them atomically).
+int strata_wait_readable(int fd);
+
 /// Ignores SIGINT (for an interactive shell, which handles its own ^C);
 /// SIGTERM still ends the child. Undone by strata_install_termination_handlers.
 void strata_ignore_interrupt(void);

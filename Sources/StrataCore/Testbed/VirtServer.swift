@@ -69,16 +69,18 @@ public final class VirtServer {
                 let answer = try answer(request)
                 try channel.writeLine(answer.joined(separator: " "))
             }
-        } catch let ending as Ending {
-            return ending
-        } catch let error as StrataError {
-            return Ending(status: error.exitCode, message: error.message)
         } catch {
-            // The channel failed: a signal (SIGTERM, SIGINT, SIGHUP) or the client went away.
+            // A signal (SIGTERM, SIGINT, SIGHUP) wins over whatever it cut short:
+            // the wait for a request, end of input, a copy.
             if let signal = Termination.signal {
                 return Ending(status: 128 + signal, message: "stopped by \(Termination.name(of: signal))")
             }
-            return Ending(status: 12, message: "\(error)")
+            switch error {
+            case let ending as Ending: return ending
+            case let error as StrataError: return Ending(status: error.exitCode, message: error.message)
+            // The channel failed: the client went away.
+            default: return Ending(status: 12, message: "\(error)")
+            }
         }
     }
 
