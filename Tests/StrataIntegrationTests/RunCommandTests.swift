@@ -61,6 +61,7 @@ import Testing
         (["--bind", "/nonexistent-strata:/mnt", "--", "true"], "/nonexistent-strata does not exist"),
         (["--bind", "/tmp:/mnt/../etc", "--", "true"], "may not contain '..'"),
         ([] as [String], "give the command after --"),
+        (["--user", "Root:0", "--", "true"], "--user 'Root:0': must start with a lowercase letter"),
     ])
     func badOptionsAreRefusedByName(arguments: [String], message: String) throws {
         let sandbox = try Sandbox()

@@ -195,7 +195,6 @@ extension BuildSession {
             command.identity = user.identity
             command.environment = environment(user: user.name, home: user.home, adding: request.environment)
         }
-        command.hostname = "strata"
         return command
     }
 

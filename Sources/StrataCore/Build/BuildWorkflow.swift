@@ -76,7 +76,8 @@ public struct BuildWorkflow {
     /// `source` (made when missing, the source copied to /build/src), or over
     /// the base and update layer alone. Returns the command's exit status.
     public func run(_ command: RootCommand, source: String?) throws(StrataError) -> Int32 {
-        try withSession { session throws(StrataError) in
+        try command.validate()
+        return try withSession { session throws(StrataError) in
             guard let source else {
                 let parents = try session.planParents()
                 try session.recordUse(of: parents, package: nil)

@@ -28,6 +28,11 @@ public struct RootCommand: Sendable {
 
     var isInteractive: Bool { arguments.isEmpty }
 
+    /// Refuses a user name the root could not have (the rule of `[build] user`).
+    func validate() throws(StrataError) {
+        if let user, let problem = ProfileRules.userNameProblem(user) { throw .input("--user '\(user)': \(problem)") }
+    }
+
     /// The argument vector to exec: the root's /bin/sh looks up a bare
     /// program name (`exec "$0" "$@"` keeps every argument as it is).
     var rootArguments: [String] {
