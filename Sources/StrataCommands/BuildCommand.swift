@@ -28,6 +28,12 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Parallel jobs for the build command: sets STRATA_JOBS for it (not part of any key).", valueName: "n"))
     var jobs: Int?
 
+    @Option(name: .long, help: ArgumentHelp("A variable for the build command only, over [build.env]; repeatable; in no key.", valueName: "name=value"))
+    var env: [String] = []
+
+    @Flag(name: .long, help: "When the profile has [update] and no update layer exists for it, run strata update first.")
+    var updateIfMissing = false
+
     @Option(name: .long, help: ArgumentHelp("A registry repository to pull a missing deps layer from before building it.", valueName: "ref"))
     var cacheFrom: String?
 
@@ -42,12 +48,15 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+        _ = try Self.variables(env)
     }
 
     func run() throws {
         try global.handlingErrors {
-            let options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo,
+            var options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo,
                                        resolveCache: !noResolveCache)
+            options.buildEnvironment = try Self.variables(env)
+            options.updateIfMissing = updateIfMissing
             let workflow = try global.workflow(profile: profile, options)
             let result = try workflow.build(source: source)
             let output = Output(json: global.json)
@@ -57,6 +66,26 @@ struct BuildCommand: ParsableCommand {
             try output.print(result.report) { BuildSummary(report: result.report).text }
             if !result.report.succeeded { throw ExitCode(1) }
         }
+    }
+}
+
+extension BuildCommand {
+    /// `--env NAME=VALUE` values as a table; a name as a shell takes it.
+    static func variables(_ assignments: [String]) throws -> [String: String] {
+        var variables: [String: String] = [:]
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else {
+                throw ValidationError("--env '\(assignment)': write NAME=VALUE, e.g. --env DEB_BUILD_OPTIONS=nocheck")
+            }
+            let name = String(assignment[..<equals])
+            let valid = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
+                && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+            guard valid else {
+                throw ValidationError("--env '\(assignment)': '\(name)' is not a variable name (letters, digits and '_', not starting with a digit)")
+            }
+            variables[name] = String(assignment[assignment.index(after: equals)...])
+        }
+        return variables
     }
 }
 

@@ -34,8 +34,8 @@ import Testing
             #expect(pulled.stderr.contains(word), "'\(word)' not in: \(pulled.stderr)", sourceLocation: sourceLocation)
         }
         #expect(sandbox.layerDirectories(in: other) == [], "left in layers/: \(sandbox.layerDirectories(in: other))", sourceLocation: sourceLocation)
-        // The store works: a build there installs the layer itself.
-        let built = try sandbox.strata(sandbox.buildArguments("hello") + ["--store", other])
+        // The store works: a build there makes the update layer and installs the deps layer itself.
+        let built = try sandbox.strata(sandbox.buildArguments("hello") + ["--store", other, "--update-if-missing"])
         #expect(built.status == 0, "\(built.stderr)", sourceLocation: sourceLocation)
         #expect(try RegistryTests.layer(built, role: "deps")["origin"] as? String == "built", sourceLocation: sourceLocation)
     }

@@ -36,8 +36,12 @@ import Testing
                 + "\n[update]\nrun = \"cp /srv/versions/version /etc/v\"\nstate = \"cat /etc/v\"\nmax_age = \"1d\"\n"
         }
 
-        try validate(try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")]), against: "plan.schema.json")
+        // Before the update layer exists, plan refuses (exit 2) with the error document.
+        let early = try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")])
+        #expect(early.status == 2)
+        try validate(early, against: "error.schema.json")
         try validate(try sandbox.strata(["--json", "update", sandbox.profile]), against: "update.schema.json")
+        try validate(try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")]), against: "plan.schema.json")
         try validate(try sandbox.build("hello"), against: "build.schema.json")
         try "2\n".write(toFile: sandbox.work + "/versions/version", atomically: true, encoding: .utf8)
         let changedUpdate = try sandbox.strata(["--json", "update", sandbox.profile])

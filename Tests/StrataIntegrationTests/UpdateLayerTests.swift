@@ -76,10 +76,11 @@ import Testing
         #expect((try inspect.json()["inputs"] as? [String: Any])?["parent"] as? String == after["update"])
     }
 
-    @Test func planWarnsWithoutAnUpdateLayerAndWhenItIsTooOld() throws {
+    @Test func planRefusesWithoutAnUpdateLayerAndWarnsWhenItIsTooOld() throws {
         let (sandbox, _) = try sandboxWithUpdate(maxAge: "1s")
         let none = try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")])
-        #expect((try none.json()["warnings"] as? [String])?.first?.contains("no update layer yet") == true)
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("no update layer for it: run 'strata update \(sandbox.profile)'"), "\(none.stderr)")
 
         #expect(try sandbox.strata(["update", sandbox.profile]).status == 0)
         let fresh = try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")])

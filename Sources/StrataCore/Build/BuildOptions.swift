@@ -23,6 +23,12 @@ public struct BuildOptions: Sendable {
     /// As root, run commands in a user namespace unless the profile says
     /// `[build] userns = false` (false: --no-userns, every command as host root).
     public var userNamespace = true
+    /// Variables for this build's command only (--env NAME=VALUE), over the
+    /// profile's [build.env]; never part of a key.
+    public var buildEnvironment: [String: String] = [:]
+    /// Run `strata update` first when the profile has [update] and no update
+    /// layer exists for it (--update-if-missing); otherwise that is an error.
+    public var updateIfMissing = false
 
     public init(lockTimeout: Double = 3600, output: String = ".", keepFailed: Bool = false, jobs: Int? = nil,
                 cacheFrom: String? = nil, cacheTo: String? = nil, environment: [String: String] = [:],

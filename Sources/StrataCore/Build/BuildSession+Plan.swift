@@ -9,6 +9,11 @@ extension BuildSession {
         let baseInputs = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
         let base = PlannedLayer(role: .base, key: baseInputs.key, exists: true, inputs: baseInputs)
         let (update, updateStatus) = try currentUpdate(base: base.key)
+        if profile.update != nil && update == nil {
+            // Resolving against the bare base would fail in the resolver, or worse, succeed
+            // against an old package index: the user must make the update layer first.
+            throw .input(missingUpdateMessage(base: base.key))
+        }
         let lowers = (update.map { [layers.upper($0.key)] } ?? []) + [images.rootfs(image.name)]
         return ParentLayers(image: image, base: base, update: update, updateStatus: updateStatus, lowers: lowers)
     }
@@ -117,6 +122,48 @@ extension BuildSession {
         if first.recipe.allSatisfy({ $0.kind != .input }) { return [:] }
         let listed = try MountInputs.digest(profile, store: store, withEntries: true)
         return listed.recipe == first.recipe ? listed.entries : [:]
+    }
+
+    /// True when the profile has [update] and no update layer exists for its
+    /// base and recipe (`build --update-if-missing` runs `update` then).
+    public func updateLayerIsMissing() throws(StrataError) -> Bool {
+        guard let update = profile.update else { return false }
+        let image = try images.inspect(profile.base.image)
+        let base = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion).key
+        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
+        guard let pointer = UpdatePointer.read(store: store, chain: chain) else { return true }
+        return layers.condition(pointer.key)?.record == nil
+    }
+
+    /// Says that the update layer is missing and what to run; when the store
+    /// has update layers of the same base made with another recipe, what
+    /// differs from the newest of them.
+    private func missingUpdateMessage(base: LayerKey) -> String {
+        let name = profile.reference ?? profile.name
+        var message = "profile \(name) has an [update] table but no update layer for it"
+        if let update = profile.update, let mounts = try? mountInputs(),
+           let other = ((try? layers.list()) ?? []).filter({ $0.inputs.role == .update && $0.inputs.parent == base })
+               .max(by: { $0.created < $1.created }),
+           let old = other.inputs.recipe {
+            let recipe = InputManifest.updateRecipe(profile: profile, update: update, mounts: mounts)
+            var differences: [String] = []
+            if old.command != recipe.command { differences.append("[update] run differs") }
+            for variable in Set(old.environment.keys).union(recipe.environment.keys).sorted() {
+                switch (old.environment[variable], recipe.environment[variable]) {
+                case (nil, .some): differences.append("[env] \(variable) added")
+                case (.some, nil): differences.append("[env] \(variable) removed")
+                case let (before?, after?) where before != after: differences.append("[env] \(variable) changed")
+                default: break
+                }
+            }
+            if old.mounts != recipe.mounts { differences.append("[[mount]] entries differ") }
+            if !differences.isEmpty {
+                message += "; the store's update layer \(other.key.short) of image \(profile.base.image) was made with another recipe: "
+                    + differences.joined(separator: ", ")
+                    + " (a variable only the build needs belongs in [build.env], which is in no key)"
+            }
+        }
+        return message + ": run 'strata update \(name)' (or build with --update-if-missing)"
     }
 
     /// The profile's most recent update layer, held in use; nil when the

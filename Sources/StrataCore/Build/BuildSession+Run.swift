@@ -86,7 +86,8 @@ extension BuildSession {
         return IsolatedCommand(
             root: root.path, workingDirectory: profile.build.workdir,
             arguments: ["/bin/sh", "-c", profile.build.run],
-            environment: environment(user: user?.name ?? "root", home: user?.home ?? "/root", adding: settings.buildEnvironment),
+            environment: environment(user: user?.name ?? "root", home: user?.home ?? "/root",
+                                     adding: profile.build.environment.merging(settings.buildEnvironment) { $1 }),
             network: network, identity: user?.identity, userNamespace: root.userNamespace)
     }
 

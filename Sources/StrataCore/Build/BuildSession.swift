@@ -11,7 +11,8 @@ public final class BuildSession {
     public struct Settings: Sendable {
         /// How long to wait for a lock held by another strata, in seconds.
         public var lockTimeout: Double = 3600
-        /// Variables for the build command only (never part of a key), such as STRATA_JOBS.
+        /// Variables for the build command only (never part of a key), such as
+        /// STRATA_JOBS and --env's, over the profile's [build.env].
         public var buildEnvironment: [String: String] = [:]
         /// Reuse a cached resolution (`[deps] inputs`); false runs the resolver.
         public var useResolveCache = true

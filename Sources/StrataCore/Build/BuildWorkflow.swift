@@ -41,6 +41,11 @@ public struct BuildWorkflow {
     /// a report whose `succeeded` is false, not an error.
     public func build(source: String) throws(StrataError) -> BuildResult {
         let cacheFrom = try options.cacheFrom.map { reference throws(StrataError) in try registry(reference) }
+        var updated: UpdateReport?
+        if options.updateIfMissing, try withSession({ session throws(StrataError) in try session.updateLayerIsMissing() }) {
+            logger.notice("no update layer for profile \(profile.name): running strata update first (--update-if-missing)")
+            updated = try update()
+        }
         var report = try withSession(cacheFrom: cacheFrom) { session throws(StrataError) in
             var clock = Stopwatch()
             let plan = try session.plan(source: source)
@@ -54,6 +59,9 @@ public struct BuildWorkflow {
             return report
         } closing: { report, milliseconds in
             report.timings.teardown += milliseconds
+        }
+        if let updated {
+            report.warnings = (report.warnings ?? []) + ["no update layer existed for the profile: made \(updated.key.short) first (--update-if-missing)"]
         }
         if let cacheTo = options.cacheTo {
             try push(&report, to: try registry(cacheTo))
@@ -138,6 +146,7 @@ public struct BuildWorkflow {
     private func makeSession(cacheFrom: RegistryCache? = nil) throws(StrataError) -> BuildSession {
         var settings = BuildSession.Settings(lockTimeout: options.lockTimeout, useResolveCache: options.resolveCache,
                                              userNamespace: options.userNamespace)
+        settings.buildEnvironment = options.buildEnvironment
         if let jobs = options.jobs { settings.buildEnvironment["STRATA_JOBS"] = String(jobs) }
         return try BuildSession(store: store, profile: profile, settings: settings, cacheFrom: cacheFrom, logger: logger)
     }

@@ -78,12 +78,10 @@ public struct PlanReport: Sendable, Encodable {
         warnings = Self.warnings(plan.updateStatus, profile: plan.profile.reference ?? plan.profile.name)
     }
 
-    /// An update layer that is missing or older than [update] max_age.
+    /// An update layer older than [update] max_age. (A missing one stops
+    /// the plan before it is made: `BuildSession.planParents`.)
     static func warnings(_ status: UpdateStatus?, profile: String) -> [String] {
         guard let status else { return [] }
-        if status.key == nil {
-            return ["no update layer yet: builds use the base image as imported; run 'strata update \(profile)'"]
-        }
         if status.stale, let age = status.ageSeconds, let maxAge = status.maxAge {
             return ["the update layer was last updated \(Quantity.human(seconds: age)) ago, more than [update] max_age (\(Quantity.human(seconds: maxAge))); run 'strata update \(profile)'"]
         }

@@ -40,6 +40,10 @@ public struct Profile: Sendable, Equatable {
         /// in a user namespace whose root is an unprivileged range of the
         /// host. In no key: it changes where commands run, not what a layer holds.
         public var userNamespace = true
+        /// `[build.env]`: variables for the build command only (DEB_BUILD_OPTIONS,
+        /// locales for tests), after `[env]`. In no key: changing one never
+        /// costs a layer.
+        public var environment: [String: String] = [:]
     }
 
     /// What a `[[mount]]` is to the layers whose recipes run with it.

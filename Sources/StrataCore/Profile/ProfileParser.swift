@@ -11,7 +11,7 @@ struct ProfileParser {
         "base": ["image"],
         "update": ["run", "state", "max_age"],
         "deps": ["resolve", "format", "install", "inputs", "incremental", "max_chain"],
-        "build": ["run", "workdir", "user", "network", "output", "userns"],
+        "build": ["run", "workdir", "user", "network", "output", "userns", "env"],
         "mount": ["source", "target", "readonly", "kind"],
         "gc": ["max_size", "max_age", "keep_last"],
     ]
@@ -88,6 +88,7 @@ struct ProfileParser {
         build.network = try bool(buildTable, "network", in: "build", lines) ?? false
         build.userNamespace = try bool(buildTable, "userns", in: "build", lines) ?? true
         if let output = try pathInRoot(buildTable, "output", in: "build", lines) { build.output = output }
+        build.environment = try variables(buildTable["env"], named: "build.env", lines)
 
         var mounts: [Profile.BindMount] = []
         if let value = table["mount"] {
@@ -131,30 +132,7 @@ struct ProfileParser {
             }
         }
 
-        var environment: [String: String] = [:]
-        if let value = table["env"] {
-            guard let envTable = value.table else {
-                throw located("env must be a table: [env] with NAME = \"value\" lines", lines.line(ofKey: "env", in: nil) ?? lines.line(ofTable: "env"))
-            }
-            var total = 0
-            for key in envTable.keys {
-                if let problem = ProfileRules.variableNameProblem(key) {
-                    throw located("env key '\(ProfileRules.escaped(key))' \(problem)", lines.line(ofKey: key, in: "env"))
-                }
-                guard let string = try string(envTable, key, in: "env", lines) else { continue }
-                let size = string.utf8.count
-                guard size <= ProfileRules.maximumValueBytes else {
-                    throw located("env.\(key) is \(size) bytes; a value may be at most \(ProfileRules.maximumValueBytes / 1024) KiB (pass large data in a file through a [[mount]])",
-                                  lines.line(ofKey: key, in: "env"))
-                }
-                total += key.utf8.count + size + 2
-                guard total <= ProfileRules.maximumEnvironmentBytes else {
-                    throw located("[env] holds more than \(ProfileRules.maximumEnvironmentBytes / 1024) KiB in all (at env.\(key)); pass large data in a file through a [[mount]]",
-                                  lines.line(ofKey: key, in: "env"))
-                }
-                environment[key] = string
-            }
-        }
+        let environment = try variables(table["env"], named: "env", lines)
         if let inside = mounts.first(where: { build.output == $0.target || build.output.hasPrefix($0.target + "/") }) {
             throw located("build.output \(build.output) is \(build.output == inside.target ? "" : "inside ")the [[mount]] at \(inside.target), a host directory; the output must be a directory of the root itself",
                           lines.line(ofKey: "output", in: "build") ?? lines.line(ofTable: "build"))
@@ -166,6 +144,35 @@ struct ProfileParser {
             profile.gc = try gcPolicy(gcTable, lines)
         }
         return profile
+    }
+
+    /// A table of environment variables (`[env]`, `[build.env]`): names as
+    /// a shell takes them, values strings within the size limits.
+    private func variables(_ value: TOMLValueConvertible?, named name: String, _ lines: KeyLines) throws(StrataError) -> [String: String] {
+        guard let value else { return [:] }
+        let (context, key) = name.contains(".") ? (String(name.split(separator: ".")[0]), String(name.split(separator: ".")[1])) : (nil, name)
+        guard let table = value.table else {
+            throw located("\(name) must be a table: [\(name)] with NAME = \"value\" lines", lines.line(ofKey: key, in: context) ?? lines.line(ofTable: name))
+        }
+        var environment: [String: String] = [:]
+        var total = 0
+        for variable in table.keys {
+            let line = lines.line(ofKey: variable, in: name) ?? lines.line(ofKey: key, in: context)
+            if let problem = ProfileRules.variableNameProblem(variable) {
+                throw located("\(name) key '\(ProfileRules.escaped(variable))' \(problem)", line)
+            }
+            guard let string = try string(table, variable, in: name, lines) else { continue }
+            let size = string.utf8.count
+            guard size <= ProfileRules.maximumValueBytes else {
+                throw located("\(name).\(variable) is \(size) bytes; a value may be at most \(ProfileRules.maximumValueBytes / 1024) KiB (pass large data in a file through a [[mount]])", line)
+            }
+            total += variable.utf8.count + size + 2
+            guard total <= ProfileRules.maximumEnvironmentBytes else {
+                throw located("[\(name)] holds more than \(ProfileRules.maximumEnvironmentBytes / 1024) KiB in all (at \(name).\(variable)); pass large data in a file through a [[mount]]", line)
+            }
+            environment[variable] = string
+        }
+        return environment
     }
 
     private func gcPolicy(_ table: TOMLTable, _ lines: KeyLines) throws(StrataError) -> GCPolicy {

@@ -78,12 +78,26 @@ extension LayerStore {
     /// Renames a staged layer into place (false when the key exists already).
     @discardableResult
     func commit(_ staged: StagedLayer) throws(StrataError) -> Bool {
+        let committed: Bool
         do {
-            return try commit(staged.pending, as: staged.record)
+            committed = try commit(staged.pending, as: staged.record)
         } catch {
             discard(staged.pending)
             throw error
         }
+        try adoptAsCurrentUpdate(staged.record)
+        return committed
+    }
+
+    /// An update layer that arrives (pull, import) becomes the newest of its
+    /// chain (its base and recipe) when the store has none for it, so that
+    /// builds of a profile with that recipe find it as if `strata update`
+    /// had made it, and `max_age` counts from when it was made.
+    private func adoptAsCurrentUpdate(_ record: LayerRecord) throws(StrataError) {
+        guard record.inputs.role == .update, let base = record.inputs.parent, let recipe = record.inputs.recipe else { return }
+        let chain = UpdatePointer.chain(base: base, recipe: recipe)
+        guard UpdatePointer.read(store: store, chain: chain) == nil else { return }
+        try UpdatePointer(key: record.key, checked: Timestamp.parse(record.created) ?? Date(), previous: nil).write(store: store, chain: chain)
     }
 
     /// Throws the parent requirement: a layer can only enter a store that
