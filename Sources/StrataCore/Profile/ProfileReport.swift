@@ -71,6 +71,9 @@ public struct ProfileReport: Sendable, Encodable {
         add("build.network", .bool(profile.build.network), [])
         add("build.output", .string(profile.build.output), [])
         add("build.userns", .bool(profile.build.userNamespace), [], "where commands run, not what a layer holds")
+        if !profile.build.environment.isEmpty {
+            add("build.env", .table(profile.build.environment), [], "the build command's environment only")
+        }
         for (index, mount) in profile.mounts.enumerated() {
             let how = mount.kind == .input
                 ? "by its target, readonly and the digest of its content; never its host path"
@@ -134,7 +137,7 @@ public struct ProfileReport: Sendable, Encodable {
     /// "deps.install" → ("deps", "install"); "arch" → (nil, "arch"); "env" and
     /// "mount[1]" are tables of their own.
     private static func split(_ setting: String) -> (table: String?, key: String) {
-        if setting == "env" || setting.hasPrefix("mount[") { return (setting, "") }
+        if setting == "env" || setting == "build.env" || setting.hasPrefix("mount[") { return (setting, "") }
         guard let dot = setting.firstIndex(of: ".") else { return (nil, setting) }
         return (String(setting[..<dot]), String(setting[setting.index(after: dot)...]))
     }
