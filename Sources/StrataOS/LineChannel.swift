@@ -8,10 +8,15 @@ public final class LineChannel {
     private let input: Int32
     private let output: Int32
     private var pending: [UInt8] = []
+    /// How much of `pending` holds no newline: each byte is looked at once.
+    private var scanned = 0
+    /// The longest line accepted; a longer one fails the read (E2BIG).
+    public let maximumLength: Int
 
-    public init(input: Int32, output: Int32) {
+    public init(input: Int32, output: Int32, maximumLength: Int = 1 << 20) {
         self.input = input
         self.output = output
+        self.maximumLength = maximumLength
     }
 
     /// The next line without its newline; nil at end of input. A signal
@@ -19,10 +24,15 @@ public final class LineChannel {
     public func readLine() throws(SystemError) -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = pending[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
+                scanned = 0
                 return line
+            }
+            scanned = pending.count
+            if pending.count > maximumLength {
+                throw SystemError("read a request: a line of more than \(maximumLength) bytes", errno: E2BIG)
             }
             if strata_wait_readable(input) != 0 {
                 if errno == EINTR && Termination.signal == nil { continue }
@@ -33,7 +43,7 @@ public final class LineChannel {
                 pending.append(contentsOf: buffer[..<count])
             } else if count == 0 {
                 if pending.isEmpty { return nil }
-                defer { pending.removeAll() }
+                defer { pending.removeAll(); scanned = 0 }
                 return String(decoding: pending, as: UTF8.self)
             } else if errno != EINTR || Termination.signal != nil {
                 throw SystemError("read a request")

@@ -84,6 +84,21 @@ import Testing
         try sandbox.expectTornDown(ended)
     }
 
+    /// A line without end is refused once it passes 1 MiB (exit 12), not
+    /// buffered forever.
+    @Test func anEndlessLineEndsTheServer() throws {
+        signal(SIGPIPE, SIG_IGN)  // the server stops reading: the rest of the write fails with EPIPE
+        let sandbox = try Sandbox()
+        let client = try VirtClient(sandbox)
+        #expect(client.readLine() == "ok")
+        _ = try client.open()
+        try? client.write(String(repeating: "x", count: 3 << 20))
+        let ended = try client.finish()
+        #expect(ended.status == 12)
+        #expect(ended.stderr.contains("a line of more than 1048576 bytes"), "\(ended.stderr)")
+        try sandbox.expectTornDown(ended)
+    }
+
     @Test func requestsBeforeOpenAndTheEndOfInput() throws {
         let sandbox = try Sandbox()
         for request in ["revert", "close", "print-execute-command", "copyup /a /b"] {
