@@ -44,13 +44,13 @@ static void unblock(int sig) {
 void strata_install_termination_handlers(void) {
     set_handler(SIGINT, on_termination);
     set_handler(SIGTERM, on_termination);
+    set_handler(SIGHUP, on_termination);
     unblock(SIGINT);
     unblock(SIGTERM);
+    unblock(SIGHUP);
 }
 
 void strata_install_hangup_handlers(void) {
-    set_handler(SIGHUP, on_termination);
-    unblock(SIGHUP);
     signal(SIGPIPE, SIG_IGN);
 }
 

@@ -28,7 +28,8 @@ struct GlobalOptions: ParsableArguments {
 
     var lockTimeoutSeconds: Double { Quantity.seconds(lockTimeout) ?? 3600 }
     /// DESIGN.md puts global options before the command (`strata --json build`);
-    /// the parser wants them on the command, so they are moved to the end.
+    /// the parser wants them on the command, so they are moved to its end —
+    /// before a `--`, after which everything is a command's own (`strata run`).
     static func movingLeadingOptions(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var rest = arguments[...]
@@ -46,7 +47,8 @@ struct GlobalOptions: ParsableArguments {
                 break
             }
         }
-        return Array(rest) + leading
+        guard let terminator = rest.firstIndex(of: "--") else { return Array(rest) + leading }
+        return Array(rest[..<terminator]) + leading + Array(rest[terminator...])
     }
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }

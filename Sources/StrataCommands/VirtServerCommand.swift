@@ -40,7 +40,9 @@ struct VirtServerCommand: ParsableCommand {
     var debug = false
 
     func validate() throws {
-        if Quantity.seconds(copyTimeout) == nil { throw ValidationError("--copy-timeout '\(copyTimeout)' is not a duration; write e.g. 300s or 5m") }
+        guard let seconds = Quantity.seconds(copyTimeout), seconds > 0 else {
+            throw ValidationError("--copy-timeout '\(copyTimeout)' is not a duration above zero; write e.g. 300s or 5m")
+        }
     }
 
     func run() throws {

@@ -43,6 +43,13 @@ public struct FileStatus: Sendable {
         raw = buffer
     }
 
+    /// What `path` leads to, a final link followed (stat).
+    public init(followingLinks path: String) throws(SystemError) {
+        var buffer = stat()
+        if stat(path, &buffer) != 0 { throw SystemError("stat", path: path) }
+        raw = buffer
+    }
+
     /// nil when nothing exists at `path`.
     public static func ifExists(_ path: String) throws(SystemError) -> FileStatus? {
         var buffer = stat()

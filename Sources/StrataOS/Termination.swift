@@ -1,15 +1,15 @@
 import CStrataSpawn
 import Glibc
 
-/// SIGINT and SIGTERM: recorded, and the running child killed, so that the
-/// waiting code returns, tears down, and exits 128 + signal.
+/// SIGINT, SIGTERM and SIGHUP: recorded, and the running child killed, so
+/// that the waiting code returns, tears down, and exits 128 + signal.
 public enum Termination {
     /// Installs the handlers; call once, early.
     public static func install() {
         strata_install_termination_handlers()
     }
 
-    /// A server on pipes: SIGHUP ends it as SIGTERM does; SIGPIPE is ignored.
+    /// A server on pipes: SIGPIPE is ignored (writes fail with EPIPE instead).
     public static func installForServer() {
         strata_install_hangup_handlers()
     }
@@ -19,7 +19,7 @@ public enum Termination {
         strata_ignore_interrupt()
     }
 
-    /// SIGINT or SIGTERM, if one arrived.
+    /// SIGINT, SIGTERM or SIGHUP, if one arrived.
     public static var signal: Int32? {
         let received = strata_termination_signal()
         return received == 0 ? nil : received

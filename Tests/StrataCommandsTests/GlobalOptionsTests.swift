@@ -10,6 +10,9 @@ import Testing
         (["--store=/s", "--lock-timeout", "30m", "gc", "--max-age", "1d"], ["gc", "--max-age", "1d", "--store=/s", "--lock-timeout", "30m"]),
         (["--lock-timeout=10", "--verbose", "layers", "list"], ["layers", "list", "--lock-timeout=10", "--verbose"]),
         (["build", "--json", "src"], ["build", "--json", "src"]),
+        // Everything after `--` is the command's (strata run): the options go before it.
+        (["--no-userns", "--store", "/s", "run", "--profile", "p", "--", "echo", "--json"],
+         ["run", "--profile", "p", "--no-userns", "--store", "/s", "--", "echo", "--json"]),
     ])
     func leadingGlobalOptionsMoveBehindTheCommand(given: [String], expected: [String]) {
         #expect(GlobalOptions.movingLeadingOptions(given) == expected)

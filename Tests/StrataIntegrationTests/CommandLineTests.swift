@@ -22,7 +22,7 @@ import Testing
         #expect(run.status == 2)
         let badName = try sandbox.strata(["image", "inspect", "../etc"])
         #expect(badName.status == 2)
-        #expect(badName.stderr.contains("image name '../etc' is not valid"), "\(badName.stderr)")
+        #expect(badName.stderr.contains("image name '../etc' is not a valid image name"), "\(badName.stderr)")
     }
 
     @Test func aMissingImageOrSourceIsAnInputError() throws {
@@ -83,6 +83,13 @@ import Testing
         let run = try Sandbox.shell(Sandbox.binary, ["--version"])
         #expect(run.status == 0)
         #expect(run.stdout.range(of: #"^strata \d+\.\d+\.\d+ \(layer format 1\)\n$"#, options: .regularExpression) != nil, "\(run.stdout)")
+    }
+
+    @Test(arguments: [["--max-size", "99999999999999999999G"], ["--max-size", "18446744073709551616"], ["--max-age", "1e300d"]])
+    func aQuantityBeyondAnyLimitIsRefused(option: [String]) throws {
+        let run = try Sandbox.shell(Sandbox.binary, ["--store", "/nonexistent-strata-store", "gc", "--dry-run"] + option)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("is not a"), "\(run.stderr)")
     }
 
     @Test func gcReadsItsLimitsFromAConfigurationFile() throws {

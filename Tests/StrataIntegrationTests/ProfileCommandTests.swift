@@ -47,6 +47,8 @@ import Testing
         ("[deps]\nformat = \"lines\"", "[deps]\nformat = \"yaml\"", "deps.format"),
         ("[build]\nnetwork = true", "[build]\nnetwork = true\nuser = \"Not A User\"", "build.user"),
         ("[build]\nnetwork = true", "[build]\nnetwork = true\nworkdir = \"../escape\"", "build.workdir"),
+        ("[base]\nimage = \"bookworm\"", "[base]\nimage = \"../..\"", "base.image '../..' is not a valid image name"),
+        ("[build]\nnetwork = true", "[build.env]\n1X = \"y\"\n\n[build]\nnetwork = true", "build.env key '1X'"),
     ])
     func aBrokenProfileIsRefusedWithFileLineAndKey(original: String, broken: String, key: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-profile-\(UUID().uuidString)").path

@@ -49,7 +49,8 @@ import Testing
             let key = lines[index].components(separatedBy: " = ")[0]
             lines[index] = key + " = " + random.pick(["42", "true", "[1, 2]", "{ a = 1 }", "1979-05-27T07:32:00Z"])
         case "unknown":
-            let index = random.pick(headers.filter { lines[$0] != "[env]" })
+            // Not into a table of variables ([env], [build.env]), where any name is a new variable.
+            let index = random.pick(headers.filter { lines[$0] != "[env]" && lines[$0] != "[build.env]" })
             lines.insert(random.pick(["colour", "netwrok", "read_only", "installl", "x-\(random.next(1000))"]) + " = \"x\"", at: index + 1)
         case "duplicate":
             let index = random.pick(assignments.filter { !lines[$0].contains("\"\"\"") })

@@ -16,6 +16,14 @@ import Testing
         #expect(missing.status == 127, "\(missing.stderr)")
         let killed = try sandbox.strata(["run", "--profile", sandbox.profile, "--", "sh", "-c", "kill -9 $$"])
         #expect(killed.status == 128 + 9)
+        let absent = try sandbox.strata(["run", "--profile", sandbox.profile, "--", "/bin/no-such-program"])
+        #expect(absent.status == 127, "\(absent.stderr)")
+        let directory = try sandbox.strata(["run", "--profile", sandbox.profile, "--", "/etc"])
+        #expect(directory.status == 126, "\(directory.stderr)")
+        // Global options before the command are strata's, never the command's arguments.
+        let global = try sandbox.strata(["--verbose", "--store", sandbox.store, "run", "--profile", sandbox.profile, "--", "echo", "B"])
+        #expect(global.status == 0, "\(global.stderr)")
+        #expect(global.stdout == "B\n", "a global option reached the command: \(global.stdout)")
     }
 
     @Test func withASourceTheCommandRunsInItsCopyOverItsDepsLayer() throws {
@@ -56,10 +64,25 @@ import Testing
         try sandbox.expectTornDown(writable)
     }
 
+    /// SIGHUP (a closed terminal or ssh session) tears down as SIGTERM does.
+    @Test func aHangupTearsDown() throws {
+        let sandbox = try Sandbox()
+        let marks = sandbox.work + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        let process = try sandbox.start(["run", "--profile", sandbox.profile, "--bind", marks + ":/marks", "--",
+                                         "sh", "-c", "touch /marks/started; exec sleep 600"])
+        #expect(eventually(within: 30) { FileManager.default.fileExists(atPath: marks + "/started") })
+        kill(process.processIdentifier, SIGHUP)
+        let run = sandbox.finish(process)
+        #expect(run.status == 128 + SIGHUP, "\(run.stderr)")
+        try sandbox.expectTornDown(run)
+    }
+
     @Test(arguments: [
         (["--bind", "/tmp:relative", "--", "true"], "--bind '/tmp:relative'"),
         (["--bind", "/nonexistent-strata:/mnt", "--", "true"], "/nonexistent-strata does not exist"),
         (["--bind", "/tmp:/mnt/../etc", "--", "true"], "may not contain '..'"),
+        (["--bind", "/tmp:/proc/x", "--", "true"], "must not be at or under /proc"),
         ([] as [String], "give the command after --"),
         (["--user", "Root:0", "--", "true"], "--user 'Root:0': must start with a lowercase letter"),
     ])

@@ -44,6 +44,11 @@ import Testing
         #expect(try client.send("copyup \(scratch)/one \(host)/one") == "ok")
         #expect(try String(contentsOfFile: host + "/one", encoding: .utf8) == "one\n")
         #expect(try client.send("copyup \(scratch)/missing \(host)/missing") == "copy-failed")
+        // A host FIFO (opening it would wait for a writer forever) and a path cut by a NUL are refused.
+        #expect(mkfifo(host + "/fifo", 0o600) == 0)
+        #expect(try client.send("copydown \(host)/fifo \(scratch)/fifo-copy") == "copy-failed")
+        #expect(try client.send("copyup \(scratch)/one \(host)/fifo") == "copy-failed")
+        #expect(try client.send("copydown \(host)/script%00/../x \(scratch)/x") == "copy-failed")
 
         // revert: a fresh root, the scratch space again and empty, the installed changes gone.
         #expect(try client.execute(["sh", "-c", "echo changed > /etc/changed"]).status == 0)
@@ -153,7 +158,7 @@ import Testing
         try process.run()
         let started = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         #expect(started == "started\n")
-        #expect(!processes(withArgument: marker).isEmpty, "the command's child is not running")
+        #expect(eventually(within: 10) { !processes(withArgument: marker).isEmpty }, "the command's child is not running")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)

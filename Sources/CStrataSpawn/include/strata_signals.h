@@ -4,14 +4,14 @@
 
 #include <sys/types.h>
 
-/// Installs handlers for SIGINT and SIGTERM that record the signal and kill
+/// Installs handlers for SIGINT, SIGTERM and SIGHUP (a closed terminal or
+/// ssh session) that record the signal and kill
 /// (SIGKILL) the registered child, so that a waiting strata wakes up, tears
 /// down and exits 128 + signal. The handlers do not restart interrupted calls.
 void strata_install_termination_handlers(void);
 
-/// For a server on pipes: SIGHUP is handled as SIGTERM is, and SIGPIPE is
-/// ignored (a write to a closed pipe fails with EPIPE instead). Commands
-/// strata starts get default handling back.
+/// For a server on pipes: SIGPIPE is ignored (a write to a closed pipe fails
+/// with EPIPE instead). Commands strata starts get default handling back.
 void strata_install_hangup_handlers(void);
 
 /// Waits until `fd` is readable, or fails with EINTR when SIGINT, SIGTERM
@@ -23,7 +23,7 @@ int strata_wait_readable(int fd);
 /// SIGTERM still ends the child. Undone by strata_install_termination_handlers.
 void strata_ignore_interrupt(void);
 
-/// The first SIGINT or SIGTERM received, or 0.
+/// The first SIGINT, SIGTERM or SIGHUP received, or 0.
 int strata_termination_signal(void);
 
 /// The child to kill when a termination signal arrives (0: none).

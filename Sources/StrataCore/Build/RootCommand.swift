@@ -31,12 +31,16 @@ public struct RootCommand: Sendable {
     /// Refuses a user name the root could not have (the rule of `[build] user`).
     func validate() throws(StrataError) {
         if let user, let problem = ProfileRules.userNameProblem(user) { throw .input("--user '\(user)': \(problem)") }
+        for bind in binds {
+            if let problem = ProfileRules.pathProblem(bind.target) { throw .input("--bind \(bind.source):\(bind.target): the target \(problem)") }
+        }
     }
 
-    /// The argument vector to exec: the root's /bin/sh looks up a bare
-    /// program name (`exec "$0" "$@"` keeps every argument as it is).
+    /// The argument vector to exec: the root's /bin/sh execs the program
+    /// (`exec "$0" "$@"` keeps every argument as it is), looking a bare name
+    /// up in PATH, and exits 127 when it is missing and 126 when it cannot
+    /// run, as a shell does.
     var rootArguments: [String] {
-        guard let program = arguments.first, !program.contains("/") else { return arguments }
-        return ["/bin/sh", "-c", "exec \"$0\" \"$@\""] + arguments
+        arguments.isEmpty ? arguments : ["/bin/sh", "-c", "exec \"$0\" \"$@\""] + arguments
     }
 }

@@ -32,6 +32,9 @@ struct ProfileParser {
 
         let baseTable = try requiredSection(table, "base", lines)
         let base = Profile.Base(image: try requiredString(baseTable, "image", in: "base", lines))
+        if let problem = ProfileRules.imageNameProblem(base.image) {
+            throw located("base.image '\(ProfileRules.escaped(base.image))' \(problem)", lines.line(ofKey: "image", in: "base"))
+        }
 
         var update: Profile.Update?
         if let updateTable = try section(table, "update", lines, required: false) {

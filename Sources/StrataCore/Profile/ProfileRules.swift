@@ -66,6 +66,16 @@ enum ProfileRules {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// An image name as `strata image import` takes it: letters, digits,
+    /// '.', '_' and '-', not starting with '.' or '-' (it names a directory and a lock file).
+    static func imageNameProblem(_ name: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard let first = name.first, first != ".", first != "-", name.allSatisfy({ allowed.contains($0) }) else {
+            return "is not a valid image name: use letters, digits, '.', '_' and '-', not starting with '.' or '-'"
+        }
+        return nil
+    }
+
     /// The portable user name rule (useradd's default): `[a-z_][a-z0-9_-]*`, at most 32.
     static func userNameProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)

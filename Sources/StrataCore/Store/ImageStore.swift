@@ -157,9 +157,6 @@ public struct ImageStore: Sendable {
     }
 
     static func validate(name: String) throws(StrataError) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        guard let first = name.first, first != ".", first != "-", name.allSatisfy({ allowed.contains($0) }) else {
-            throw .input("image name '\(name)' is not valid: use letters, digits, '.', '_' and '-', not starting with '.' or '-'")
-        }
+        if let problem = ProfileRules.imageNameProblem(name) { throw .input("image name '\(name)' \(problem)") }
     }
 }

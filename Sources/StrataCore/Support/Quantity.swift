@@ -10,7 +10,8 @@ public enum Quantity {
             break
         }
         let powers: [String: Double] = ["": 1, "K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
-        guard let number = Double(digits), let factor = powers[unit], number >= 0 else { return nil }
+        // Past 2^64 bytes a size is no size (and would not convert).
+        guard let number = Double(digits), let factor = powers[unit], number >= 0, number * factor < 0x1p64 else { return nil }
         return UInt64(number * factor)
     }
 
@@ -18,10 +19,12 @@ public enum Quantity {
     public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: " ")
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        // At most about 31,700 years: a duration every caller can turn into whole seconds.
+        let limit = 1e12
         if let last = trimmed.last, let factor = units[last], let number = Double(trimmed.dropLast()), number >= 0 {
-            return number * factor
+            return number * factor <= limit ? number * factor : nil
         }
-        return Double(trimmed).flatMap { $0 >= 0 ? $0 : nil }
+        return Double(trimmed).flatMap { $0 >= 0 && $0 <= limit ? $0 : nil }
     }
 
     /// 1536 -> "1.5 KiB".

@@ -97,9 +97,11 @@ public final class Testbed {
     /// is), a directory through tar at both ends, extracted without owners.
     public func copyDown(host: String, testbed: String, directory: Bool) throws(CopyFailure) {
         if !directory {
+            // Only a regular file: opening a FIFO would wait for a writer, past any timeout.
+            guard (try? FileStatus(followingLinks: host))?.kind == .regular else { throw .failed("\(host) is not a regular file") }
             let source: OpenFile
             do { source = try OpenFile.reading(host) } catch { throw .failed("\(host): \(error)") }
-            let executable = ((try? FileStatus(path: host))?.permissions ?? 0) & 0o111 != 0
+            let executable = ((try? FileStatus(followingLinks: host))?.permissions ?? 0) & 0o111 != 0
             let script = "cat > \"$1\"" + (executable ? "; chmod +x -- \"$1\"" : "")
             try copy([.testbed(["/bin/sh", "-ec", script, "sh", testbed], stdin: source.descriptor, stdout: 2)])
             return
@@ -112,6 +114,9 @@ public final class Testbed {
     /// `copyup`: a testbed file or directory to the host, the other way round.
     public func copyUp(testbed: String, host: String, directory: Bool) throws(CopyFailure) {
         if !directory {
+            if let existing = try? FileStatus(followingLinks: host), existing.kind != .regular {
+                throw .failed("\(host) exists and is not a regular file")
+            }
             let destination: OpenFile
             do { destination = try OpenFile.writing(host) } catch { throw .failed("\(host): \(error)") }
             try copy([.testbed(["/bin/sh", "-ec", "cat < \"$1\"", "sh", testbed], stdout: destination.descriptor)])

@@ -120,6 +120,10 @@ public final class VirtServer {
             let testbed = try opened(request)
             let (source, destination) = (request.arguments[0], request.arguments[1])
             if source.isEmpty || destination.isEmpty { throw protocolError("\(request.command) paths must be nonempty") }
+            if source.contains("\u{0}") || destination.contains("\u{0}") {
+                Self.report("\(request.command): a path holds a NUL character (%00)")
+                return ["copy-failed"]
+            }
             let directory = source.hasSuffix("/")
             if directory != destination.hasSuffix("/") {
                 throw protocolError("\(request.command) paths must agree about directoryness (presence or absence of trailing /)")
