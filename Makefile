@@ -17,7 +17,7 @@ RELEASE = -c release --static-swift-stdlib
 
 BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
 
-.PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian bench-sbuild clean apt-prerequisites
+.PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian bench-sbuild bench-build clean apt-prerequisites
 
 all: build
 
@@ -101,3 +101,15 @@ bench-sbuild: release
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES) autopkgtest"
 	python3 Benchmarks/sbuild-modes.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/sbuild" \
 		$(or $(BENCH_ROUNDS),3) $(BENCH_SBUILD_SOURCES)
+
+# The build step alone: dpkg-buildpackage in strata's root against a plain directory
+# copy of the same merged root, tree and devscripts (240 build dependencies, nocheck),
+# interleaved, BENCH_ROUNDS rounds (default 7): medians and the ratio. Uses the store
+# and sources of `make e2e` (devscripts' source is fetched there). Not in CI.
+bench-build: release
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES)"
+	@[ -d "$(E2E_DIR)/src/devscripts" ] || (cd "$(E2E_DIR)/src" && apt-get -o Dir::Etc::SourceList="$(E2E_DIR)/apt/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$(E2E_DIR)/apt/lists" -o Dir::Cache="$(E2E_DIR)/apt" \
+		-o Dir::Cache::archives="$(E2E_DIR)/apt/archives" -q source devscripts && mv devscripts-*/ devscripts)
+	sh Benchmarks/build-step.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/build-step" \
+		$(or $(BENCH_ROUNDS),7) tree "devscripts:nocheck parallel=2"
