@@ -28,7 +28,8 @@ public struct RootCommand: Sendable {
 
     var isInteractive: Bool { arguments.isEmpty }
 
-    /// Refuses a user name the root could not have (the rule of `[build] user`).
+    /// Refuses a user name the root could not have (the rule of `[build] user`)
+    /// and a bind target a `[[mount]]` could not have.
     func validate() throws(StrataError) {
         if let user, let problem = ProfileRules.userNameProblem(user) { throw .input("--user '\(user)': \(problem)") }
         for bind in binds {
