@@ -167,6 +167,33 @@ import Testing
         try sandbox.expectTornDown(try client.finish())
     }
 
+    /// revert and close give the testbed back without the commands still
+    /// running in it: each ends, with what it started.
+    @Test(arguments: ["revert", "close", "quit"])
+    func revertAndCloseEndTheCommandsStillRunning(request: String) throws {
+        let sandbox = try Sandbox()
+        let client = try VirtClient(sandbox)
+        #expect(client.readLine() == "ok")
+        _ = try client.open()
+        let prefix = try client.executeCommand()
+        let marker = "7\(Int.random(in: 100_000...999_999))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: prefix[0])
+        process.arguments = Array(prefix.dropFirst()) + ["sh", "-c", "sleep \(marker) & wait"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        #expect(eventually(within: 10) { !processes(withArgument: marker).isEmpty }, "the command did not start")
+        #expect(try client.send(request)?.hasPrefix("ok") == true)
+        #expect(eventually(within: 10) { !process.isRunning }, "the execute command outlived \(request)")
+        #expect(eventually(within: 10) { processes(withArgument: marker).isEmpty }, "a command outlived \(request)")
+        if process.isRunning {  // the failure is reported above; nothing is left behind
+            process.terminate()
+            processes(withArgument: marker).forEach { kill($0, SIGKILL) }
+        }
+        if request != "quit" { #expect(try client.send("quit") == "ok") }
+        try sandbox.expectTornDown(try client.finish())
+    }
+
     @Test func theServerEndsOnSIGTERMAndTheExecuteCommandThenFails() throws {
         let sandbox = try Sandbox()
         let client = try VirtClient(sandbox)

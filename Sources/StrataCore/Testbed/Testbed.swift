@@ -26,6 +26,8 @@ public final class Testbed {
     private var root: BuildRoot?
     private var handle: TestbedHandle?
     private var handlePath: String { session.directory + "/testbed.json" }
+    /// Where execute commands register while they run: one empty file per pid.
+    static func commandsDirectory(handle: String) -> String { handle + ".commands" }
 
     init(session: BuildSession, lowers: [String], network: Bool, copyTimeout: Double) {
         self.session = session
@@ -80,9 +82,22 @@ public final class Testbed {
     private func tearDown() throws(StrataError) {
         handle = nil
         try? FileTree.remove(handlePath)
+        endCommands()
         guard let root else { return }
         self.root = nil
         try session.tearDown(root)
+    }
+
+    /// Ends the execute commands still running (revert and close give the
+    /// testbed back without them): each registered pid that is still an
+    /// execute command of this testbed gets SIGTERM, which ends its command
+    /// and everything the command started.
+    private func endCommands() {
+        let directory = Self.commandsDirectory(handle: handlePath)
+        for name in (try? directoryEntries(directory)) ?? [] {
+            if let pid = Int32(name) { ProcessSignal.terminate(pid, ifCommandLineHolds: handlePath) }
+        }
+        try? FileTree.remove(directory)
     }
 
     /// The argument vector that runs a command in the testbed:

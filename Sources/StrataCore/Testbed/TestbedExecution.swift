@@ -10,6 +10,11 @@ public enum TestbedExecution {
     /// Returns the command's exit status (128 + signal when it was killed).
     public static func run(handle path: String, arguments: [String]) throws(StrataError) -> Int32 {
         let handle = try TestbedHandle.read(from: path)
+        // Registered, so that revert and close end this command (and removed when it ends).
+        let registration = Testbed.commandsDirectory(handle: path) + "/\(CurrentProcess.id)"
+        try? FileTree.makeDirectory(Testbed.commandsDirectory(handle: path), existingOK: true)
+        try? FileTree.writeFile(registration, [])
+        defer { try? FileTree.removeFile(registration) }
         var namespace: UserNamespace?
         if let held = handle.userNamespace {
             let mapping = IDMapping(hostUID: held.hostUID, hostGID: held.hostGID, count: held.count)
