@@ -3,7 +3,7 @@ import Glibc
 
 /// Where a user namespace's ids 0..<count live on the host: uid 0 inside is
 /// `hostUID` outside, uid 1 is `hostUID + 1`, and so on (gids alike).
-public struct IDMapping: Sendable, Hashable, CustomStringConvertible {
+public struct IDMapping: Sendable, Hashable, Codable, CustomStringConvertible {
     public var hostUID: UInt32
     public var hostGID: UInt32
     public var count: UInt32

@@ -88,23 +88,29 @@ final class VirtClient {
         return words[1].split(separator: ",").map { String($0).removingPercentEncoding ?? String($0) }
     }
 
-    /// Runs `command` in the testbed as autopkgtest does: the execute
-    /// command with the command appended, `input` on its stdin.
-    func execute(_ command: [String], input: String = "") throws -> Sandbox.Run {
+    /// Starts `command` in the testbed as autopkgtest does (the execute
+    /// command with the command appended, as the server's user), without
+    /// waiting for it; standard streams not given go nowhere.
+    func start(_ command: [String], stdin: Pipe? = nil, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
         let prefix = try executeCommand()
         let process = Process()
-        // As the server's user: a rootless testbed is that user's.
         let (program, arguments) = sandbox.user?.command(prefix[0], Array(prefix.dropFirst()) + command)
             ?? (prefix[0], Array(prefix.dropFirst()) + command)
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        process.standardOutput = stdout ?? FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs `command` in the testbed to its end, `input` on its stdin.
+    func execute(_ command: [String], input: String = "") throws -> Sandbox.Run {
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
+        let process = try start(command, stdin: stdin, stdout: stdout, stderr: stderr)
         try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()

@@ -148,14 +148,9 @@ import Testing
         let client = try VirtClient(sandbox)
         #expect(client.readLine() == "ok")
         _ = try client.open()
-        let prefix = try client.executeCommand()
         let marker = "8\(Int.random(in: 100_000...999_999))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: prefix[0])
-        process.arguments = Array(prefix.dropFirst()) + ["sh", "-c", "sleep \(marker) & echo started; wait"]
         let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        let process = try client.start(["sh", "-c", "sleep \(marker) & echo started; wait"], stdout: output)
         let started = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         #expect(started == "started\n")
         #expect(eventually(within: 10) { !processes(withArgument: marker).isEmpty }, "the command's child is not running")
@@ -175,13 +170,8 @@ import Testing
         let client = try VirtClient(sandbox)
         #expect(client.readLine() == "ok")
         _ = try client.open()
-        let prefix = try client.executeCommand()
         let marker = "7\(Int.random(in: 100_000...999_999))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: prefix[0])
-        process.arguments = Array(prefix.dropFirst()) + ["sh", "-c", "sleep \(marker) & wait"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try client.start(["sh", "-c", "sleep \(marker) & wait"])
         #expect(eventually(within: 10) { !processes(withArgument: marker).isEmpty }, "the command did not start")
         #expect(try client.send(request)?.hasPrefix("ok") == true)
         #expect(eventually(within: 10) { !process.isRunning }, "the execute command outlived \(request)")

@@ -9,6 +9,16 @@ struct ProfileCommand: ParsableCommand {
     )
 }
 
+/// The profile both subcommands read, as strata reads it.
+struct ProfileReference: ParsableArguments {
+    @Argument(help: ArgumentHelp("Profile name or path to a .toml file.", valueName: "profile"))
+    var profile: String
+
+    func report(_ global: GlobalOptions) throws(StrataError) -> ProfileReport {
+        ProfileReport(try global.loadProfile(profile))
+    }
+}
+
 struct ProfileCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -23,13 +33,11 @@ struct ProfileCheck: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-
-    @Argument(help: ArgumentHelp("Profile name or path to a .toml file.", valueName: "profile"))
-    var profile: String
+    @OptionGroup var reference: ProfileReference
 
     func run() throws {
         try global.handlingErrors {
-            let report = ProfileReport(try global.loadProfile(profile))
+            let report = try reference.report(global)
             struct Checked: Encodable {
                 let profile: String
                 let path: String
@@ -59,13 +67,11 @@ struct ProfileShow: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-
-    @Argument(help: ArgumentHelp("Profile name or path to a .toml file.", valueName: "profile"))
-    var profile: String
+    @OptionGroup var reference: ProfileReference
 
     func run() throws {
         try global.handlingErrors {
-            let report = ProfileReport(try global.loadProfile(profile))
+            let report = try reference.report(global)
             try Output(json: global.json).print(report) { report.text }
         }
     }

@@ -6,7 +6,7 @@ extension BuildSession {
     public func planParents() throws(StrataError) -> ParentLayers {
         held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
         let image = try images.inspect(profile.base.image)
-        let baseInputs = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
+        let baseInputs = baseInputs(of: image)
         let base = PlannedLayer(role: .base, key: baseInputs.key, exists: true, inputs: baseInputs)
         let (update, updateStatus) = try currentUpdate(base: base.key)
         if profile.update != nil && update == nil {
@@ -124,14 +124,22 @@ extension BuildSession {
         return listed.recipe == first.recipe ? listed.entries : [:]
     }
 
+    /// The base layer's inputs: the image's digest, the arch, `cache_version`.
+    func baseInputs(of image: ImageRecord) -> InputManifest {
+        InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion)
+    }
+
+    /// The chain of update pointers for this profile's update recipe over `base`.
+    func updateChain(base: LayerKey, update: Profile.Update) throws(StrataError) -> String {
+        UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
+    }
+
     /// True when the profile has [update] and no update layer exists for its
     /// base and recipe (`build --update-if-missing` runs `update` then).
     public func updateLayerIsMissing() throws(StrataError) -> Bool {
         guard let update = profile.update else { return false }
-        let image = try images.inspect(profile.base.image)
-        let base = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion).key
-        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
-        guard let pointer = UpdatePointer.read(store: store, chain: chain) else { return true }
+        let base = baseInputs(of: try images.inspect(profile.base.image)).key
+        guard let pointer = UpdatePointer.read(store: store, chain: try updateChain(base: base, update: update)) else { return true }
         return layers.condition(pointer.key)?.record == nil
     }
 
@@ -143,23 +151,14 @@ extension BuildSession {
         var message = "profile \(name) has an [update] table but no update layer for it"
         if let update = profile.update, let mounts = try? mountInputs(),
            let other = ((try? layers.list()) ?? []).filter({ $0.inputs.role == .update && $0.inputs.parent == base })
-               .max(by: { $0.created < $1.created }),
-           let old = other.inputs.recipe {
-            let recipe = InputManifest.updateRecipe(profile: profile, update: update, mounts: mounts)
-            var differences: [String] = []
-            if old.command != recipe.command { differences.append("[update] run differs") }
-            for variable in Set(old.environment.keys).union(recipe.environment.keys).sorted() {
-                switch (old.environment[variable], recipe.environment[variable]) {
-                case (nil, .some): differences.append("[env] \(variable) added")
-                case (.some, nil): differences.append("[env] \(variable) removed")
-                case let (before?, after?) where before != after: differences.append("[env] \(variable) changed")
-                default: break
-                }
-            }
-            if old.mounts != recipe.mounts { differences.append("[[mount]] entries differ") }
-            if !differences.isEmpty {
+               .max(by: { $0.created < $1.created }) {
+            // The profile's recipe over the same base and state: what differs is the recipe alone.
+            let wanted = InputManifest.update(parent: base, imageDigest: other.inputs.imageDigest ?? "", profile: profile,
+                                              update: update, mounts: mounts, state: other.inputs.state ?? "")
+            let difference = ManifestDifference(from: other.inputs, to: wanted, parents: { _ in nil })
+            if !difference.recipe.isEmpty {
                 message += "; the store's update layer \(other.key.short) of image \(profile.base.image) was made with another recipe: "
-                    + differences.joined(separator: ", ")
+                    + ExplanationText(role: .update, difference: difference).recipeText
                     + " (a variable only the build needs belongs in [build.env], which is in no key)"
             }
         }
@@ -170,8 +169,7 @@ extension BuildSession {
     /// profile has none yet (or no [update] table).
     private func currentUpdate(base: LayerKey) throws(StrataError) -> (PlannedLayer?, UpdateStatus?) {
         guard let update = profile.update else { return (nil, nil) }
-        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: try mountInputs()))
-        guard let pointer = UpdatePointer.read(store: store, chain: chain) else {
+        guard let pointer = UpdatePointer.read(store: store, chain: try updateChain(base: base, update: update)) else {
             return (nil, UpdateStatus(key: nil, checked: nil, maxAge: update.maxAge))
         }
         let layerLock = try lock(layers.lockPath(pointer.key), .shared, what: "update layer \(pointer.key.short)")

@@ -13,7 +13,7 @@ extension BuildSession {
         }
         held.append(try lock(images.lockPath(profile.base.image), .shared, what: "image \(profile.base.image)"))
         let image = try images.inspect(profile.base.image)
-        let base = InputManifest.base(imageDigest: image.digest, arch: profile.arch, cacheVersion: profile.cacheVersion).key
+        let base = baseInputs(of: image).key
         // Digested before the command runs: the key describes what it ran with.
         let mounts = try mountInputs()
         var timings = UpdateReport.Timings()
@@ -57,7 +57,7 @@ extension BuildSession {
         layerLock.unlock()
         timings.layer = clock.elapsedMilliseconds
 
-        let chain = UpdatePointer.chain(base: base, recipe: InputManifest.updateRecipe(profile: profile, update: update, mounts: mounts))
+        let chain = try updateChain(base: base, update: update)
         let old = UpdatePointer.read(store: store, chain: chain)
         let changed = old?.key != key
         try UpdatePointer(key: key, checked: Date(), previous: changed ? old?.key : old?.previous).write(store: store, chain: chain)

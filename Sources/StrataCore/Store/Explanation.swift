@@ -98,7 +98,8 @@ struct ExplanationText {
         return parts.joined(separator: ", ")
     }
 
-    private var recipeText: String {
+    /// "recipe changed (env DEB_BUILD_OPTIONS, mount added: …)".
+    var recipeText: String {
         let recipe = difference.recipe
         if recipe.isEmpty { return "recipe unchanged" }
         var changes: [String] = []

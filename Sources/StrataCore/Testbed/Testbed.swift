@@ -46,8 +46,7 @@ public final class Testbed {
             var handle = TestbedHandle(pid: CurrentProcess.id, mountNamespace: MountNamespace.identity, root: root.path,
                                        network: network, environment: session.environment())
             if let namespace = root.userNamespace {
-                handle.userNamespace = .init(descriptor: namespace.descriptor, hostUID: namespace.mapping.hostUID,
-                                             hostGID: namespace.mapping.hostGID, count: namespace.mapping.count)
+                handle.userNamespace = .init(descriptor: namespace.descriptor, mapping: namespace.mapping)
             }
             self.handle = handle
             let status = try run(["/bin/sh", "-ec", "mkdir -p -m 1777 -- \"$1\"; chmod 1777 -- \"$1\"", "sh", Self.scratchSpace])
@@ -113,17 +112,18 @@ public final class Testbed {
     public func copyDown(host: String, testbed: String, directory: Bool) throws(CopyFailure) {
         if !directory {
             // Only a regular file: opening a FIFO would wait for a writer, past any timeout.
-            guard (try? FileStatus(followingLinks: host))?.kind == .regular else { throw .failed("\(host) is not a regular file") }
+            guard let status = try? FileStatus(followingLinks: host), status.kind == .regular else {
+                throw .failed("\(host) is not a regular file")
+            }
             let source: OpenFile
             do { source = try OpenFile.reading(host) } catch { throw .failed("\(host): \(error)") }
-            let executable = ((try? FileStatus(followingLinks: host))?.permissions ?? 0) & 0o111 != 0
-            let script = "cat > \"$1\"" + (executable ? "; chmod +x -- \"$1\"" : "")
-            try copy([.testbed(["/bin/sh", "-ec", script, "sh", testbed], stdin: source.descriptor, stdout: 2)])
+            let script = "cat > \"$1\"" + (status.permissions & 0o111 != 0 ? "; chmod +x -- \"$1\"" : "")
+            try copy([CopyEnd(.testbed, ["/bin/sh", "-ec", script, "sh", testbed], stdin: source.descriptor)])
             return
         }
         try pipeline(
-            from: .host(["tar", "--warning=none", "--directory", host, "--create", "--file", "-", "."]),
-            to: .testbed(["/bin/sh", "-ec", "if ! test -d \"$1\"; then mkdir -- \"$1\"; fi; cd \"$1\"; tar -xpof -", "sh", testbed]))
+            from: CopyEnd(.host, ["tar", "--warning=none", "--directory", host, "--create", "--file", "-", "."]),
+            to: CopyEnd(.testbed, ["/bin/sh", "-ec", "if ! test -d \"$1\"; then mkdir -- \"$1\"; fi; cd \"$1\"; tar -xpof -", "sh", testbed]))
     }
 
     /// `copyup`: a testbed file or directory to the host, the other way round.
@@ -134,13 +134,13 @@ public final class Testbed {
             }
             let destination: OpenFile
             do { destination = try OpenFile.writing(host) } catch { throw .failed("\(host): \(error)") }
-            try copy([.testbed(["/bin/sh", "-ec", "cat < \"$1\"", "sh", testbed], stdout: destination.descriptor)])
+            try copy([CopyEnd(.testbed, ["/bin/sh", "-ec", "cat < \"$1\"", "sh", testbed], stdout: destination.descriptor)])
             return
         }
         do { try FileTree.makeDirectory(host, existingOK: true) } catch { throw .failed("\(host): \(error)") }
         try pipeline(
-            from: .testbed(["/bin/sh", "-ec", "cd \"$1\"; tar -cf - .", "sh", testbed]),
-            to: .host(["tar", "--warning=none", "--directory", host, "--extract", "--preserve-permissions",
+            from: CopyEnd(.testbed, ["/bin/sh", "-ec", "cd \"$1\"; tar -cf - .", "sh", testbed]),
+            to: CopyEnd(.host, ["tar", "--warning=none", "--directory", host, "--extract", "--preserve-permissions",
                        "--no-same-owner", "--file", "-"]))
     }
 
@@ -159,49 +159,63 @@ public final class Testbed {
         }
     }
 
-    /// One end of a copy: a command in the testbed or on the host.
-    enum Process {
-        case testbed([String], stdin: Int32 = -1, stdout: Int32 = -1)
-        case host([String], stdin: Int32 = -1, stdout: Int32 = -1)
+    /// One end of a copy: a command in the testbed or on the host, with its
+    /// standard input (-1: strata's) and output (default: strata's standard
+    /// error, so that the protocol's stream stays clean).
+    struct CopyEnd {
+        enum Place { case testbed, host }
+        var place: Place
+        var arguments: [String]
+        var stdin: Int32 = -1
+        var stdout: Int32 = 2
+
+        init(_ place: Place, _ arguments: [String], stdin: Int32 = -1, stdout: Int32 = 2) {
+            self.place = place
+            self.arguments = arguments
+            self.stdin = stdin
+            self.stdout = stdout
+        }
+
+        var name: String {
+            place == .host ? "the host's \(arguments[0])" : "the testbed's side for \(arguments.last ?? "")"
+        }
     }
 
     /// Runs `source | destination`.
-    private func pipeline(from source: Process, to destination: Process) throws(CopyFailure) {
+    private func pipeline(from source: CopyEnd, to destination: CopyEnd) throws(CopyFailure) {
         let pipe: (read: OpenFile, write: OpenFile)
         do { pipe = try OpenFile.pipe() } catch { throw .failed("\(error)") }
-        try copy([source.with(stdout: pipe.write.descriptor), destination.with(stdin: pipe.read.descriptor)],
-                 closing: [pipe.read, pipe.write])
+        var source = source, destination = destination
+        source.stdout = pipe.write.descriptor
+        destination.stdin = pipe.read.descriptor
+        try copy([source, destination], closing: [pipe.read, pipe.write])
     }
 
-    /// Starts the processes (their standard output defaults to standard
-    /// error: the protocol's stream stays clean), closes `closing` in
-    /// strata, and waits at most `copyTimeout` for all of them. A source
-    /// killed by SIGPIPE is fine: its reader stopped.
-    private func copy(_ processes: [Process], closing: [OpenFile] = []) throws(CopyFailure) {
+    /// Starts the ends, closes `closing` in strata, and waits at most
+    /// `copyTimeout` for all of them. A source killed by SIGPIPE is fine:
+    /// its reader stopped.
+    private func copy(_ ends: [CopyEnd], closing: [OpenFile] = []) throws(CopyFailure) {
         var running: [RunningCommand] = []
         defer { running.forEach { $0.kill() } }
         do {
-            for process in processes {
-                switch process {
-                case let .testbed(arguments, stdin, stdout):
-                    running.append(try command(arguments).start(stdin: stdin, stdout: stdout < 0 ? 2 : stdout))
-                case let .host(arguments, stdin, stdout):
-                    running.append(try HostCommand(arguments).start(stdin: stdin, stdout: stdout < 0 ? 2 : stdout))
-                }
+            for end in ends {
+                running.append(end.place == .testbed
+                    ? try command(end.arguments).start(stdin: end.stdin, stdout: end.stdout)
+                    : try HostCommand(end.arguments).start(stdin: end.stdin, stdout: end.stdout))
             }
         } catch {
             throw .failed("\(error)")
         }
         closing.forEach { $0.close() }
-        let deadline = Stopwatch()
+        let clock = Stopwatch()
         for (index, process) in running.enumerated() {
-            let left = max(0, copyTimeout - Double(deadline.elapsedMilliseconds) / 1000)
+            let left = max(0, copyTimeout - Double(clock.elapsedMilliseconds) / 1000)
             let status: Int32?
             do { status = try process.wait(timeout: left) } catch { throw .failed("\(error)") }
             guard let status else { throw .timedOut }
             let isSource = index == 0 && running.count > 1
             if status != 0 && !(isSource && status == RunningCommand.brokenPipeStatus) {
-                throw .failed("\(processes[index].name) exited \(status)")
+                throw .failed("\(ends[index].name) exited \(status)")
             }
         }
         running.removeAll()
@@ -209,35 +223,12 @@ public final class Testbed {
 
     /// A command in the testbed as its root, in / with the testbed's environment.
     func command(_ arguments: [String]) -> IsolatedCommand {
-        IsolatedCommand(root: root?.path ?? session.directory + "/root", workingDirectory: "/", arguments: arguments,
+        IsolatedCommand(root: session.mountPoint, workingDirectory: "/", arguments: arguments,
                         environment: handle?.environment ?? session.environment(), network: network,
                         userNamespace: root?.userNamespace)
     }
 
     private func run(_ arguments: [String]) throws(StrataError) -> Int32 {
         try during("run \(arguments[0]) in the testbed") { try command(arguments).start(stdout: 2).wait() }
-    }
-}
-
-extension Testbed.Process {
-    func with(stdin: Int32) -> Self {
-        switch self {
-        case let .testbed(arguments, _, stdout): .testbed(arguments, stdin: stdin, stdout: stdout)
-        case let .host(arguments, _, stdout): .host(arguments, stdin: stdin, stdout: stdout)
-        }
-    }
-
-    func with(stdout: Int32) -> Self {
-        switch self {
-        case let .testbed(arguments, stdin, _): .testbed(arguments, stdin: stdin, stdout: stdout)
-        case let .host(arguments, stdin, _): .host(arguments, stdin: stdin, stdout: stdout)
-        }
-    }
-
-    var name: String {
-        switch self {
-        case let .testbed(arguments, _, _): "\(arguments.last.map { "the testbed's side for \($0)" } ?? "the testbed's side")"
-        case let .host(arguments, _, _): "the host's \(arguments[0])"
-        }
     }
 }

@@ -17,9 +17,8 @@ public enum TestbedExecution {
         defer { try? FileTree.removeFile(registration) }
         var namespace: UserNamespace?
         if let held = handle.userNamespace {
-            let mapping = IDMapping(hostUID: held.hostUID, hostGID: held.hostGID, count: held.count)
             namespace = try during("open the testbed's user namespace") {
-                try UserNamespace.open(process: handle.pid, descriptor: held.descriptor, mapping: mapping)
+                try UserNamespace.open(process: handle.pid, descriptor: held.descriptor, mapping: held.mapping)
             }
         }
         do {

@@ -6,12 +6,11 @@ import StrataOS
 /// (whose mounts the root lives in), the root, and how its commands run.
 /// Written into the testbed's session directory, read by the helper.
 struct TestbedHandle: Codable {
+    /// Root's user namespace for the testbed's commands: the server's
+    /// descriptor of it, and its mapping.
     struct Namespace: Codable {
-        /// The server's descriptor of root's user namespace for the testbed's commands.
         var descriptor: Int32
-        var hostUID: UInt32
-        var hostGID: UInt32
-        var count: UInt32
+        var mapping: IDMapping
     }
 
     var pid: Int32

@@ -121,7 +121,7 @@ public final class VirtServer {
             let (source, destination) = (request.arguments[0], request.arguments[1])
             if source.isEmpty || destination.isEmpty { throw protocolError("\(request.command) paths must be nonempty") }
             if source.contains("\u{0}") || destination.contains("\u{0}") {
-                Self.report("\(request.command): a path holds a NUL character (%00)")
+                report("\(request.command): a path holds a NUL character (%00)")
                 return ["copy-failed"]
             }
             let directory = source.hasSuffix("/")
@@ -136,10 +136,10 @@ public final class VirtServer {
                 }
                 return ["ok"]
             } catch .timedOut {
-                Self.report("\(request.command) \(source) \(destination): timed out after \(testbed.copyTimeout) s")
+                report("\(request.command) \(source) \(destination): timed out after \(testbed.copyTimeout) s")
                 return ["timeout"]
             } catch .failed(let why) {
-                Self.report("\(request.command) \(source) \(destination) failed: \(why)")
+                report("\(request.command) \(source) \(destination) failed: \(why)")
                 return ["copy-failed"]
             }
         case "shell":
@@ -148,7 +148,7 @@ public final class VirtServer {
             do {
                 try testbed.shell(directory: request.arguments[0], variables: Array(request.arguments.dropFirst()))
             } catch {
-                Self.report("cannot run shell: \(error.message)")
+                report("cannot run shell: \(error.message)")
             }
             return ["ok"]
         case "reboot":
@@ -184,7 +184,10 @@ public final class VirtServer {
         testbed = nil
     }
 
-    private static func report(_ message: String) {
-        try? LineChannel(input: -1, output: 2).writeLine("strata virt-server: \(message)")
+    /// Standard error, for what a client's answer cannot say (why a copy failed).
+    private let errors = LineChannel(input: -1, output: 2)
+
+    private func report(_ message: String) {
+        try? errors.writeLine("strata virt-server: \(message)")
     }
 }
