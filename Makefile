@@ -15,7 +15,7 @@ BENCH_DIR ?= /var/tmp/strata-bench
 # needs nothing from /opt/swift, and starts in about half the time (Docs/performance.md).
 RELEASE = -c release --static-swift-stdlib
 
-BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap
+BENCH_DEBIAN_PACKAGES = debootstrap dpkg-dev sbuild mmdebstrap uidmap pbuilder cowbuilder
 
 .PHONY: all build release install install-files demo test e2e bench bench-registry bench-debian bench-sbuild bench-build clean apt-prerequisites
 
@@ -65,13 +65,16 @@ e2e: build
 	sh Packaging/check-install.sh "$(E2E_DIR)/install" /usr/local
 	sh Examples/debian/e2e.sh "$$($(SWIFT) build --show-bin-path)/strata" "$(E2E_DIR)"
 
-# Benchmarks (not in CI): medians and ratios, written to $(BENCH_DIR)/results.md.
+# Benchmarks (not in CI): medians and ratios, written to $(BENCH_DIR)/results.md; then
+# the real Debian rebuilds against sbuild, pbuilder and cowbuilder (bench-debian, which
+# needs the Debian mirror; BENCH_DEBIAN=no leaves it out).
 bench: release
 	mkdir -p .build/bench
 	cc -O2 -Wall -o .build/bench/mount-floor Benchmarks/mount-floor.c
 	"$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata-bench" --strata "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" \
 		--floor .build/bench/mount-floor --repository "$(CURDIR)" --work "$(BENCH_DIR)" \
 		$$([ -d "$(E2E_DIR)/store/layers" ] && echo --debian-store "$(E2E_DIR)/store") $(BENCH_FLAGS)
+	@[ "$(BENCH_DEBIAN)" = no ] || $(MAKE) --no-print-directory bench-debian
 
 # Push and pull of the Debian update layer (build-essential) against skopeo copy of the
 # same image; uses the store of `make e2e` (run first when it is missing). Not in CI.
@@ -83,9 +86,10 @@ bench-registry: release
 		key=$$("$$strata" --store "$(E2E_DIR)/store" --json layers list | python3 -c 'import json,sys; print(next(l["key"] for l in json.load(sys.stdin)["layers"] if l["role"] == "update"))'); fi; \
 	sh Benchmarks/registry.sh "$$strata" "$(E2E_DIR)/store" "$$key" "$(BENCH_DIR)/registry" $(BENCH_ROUNDS)
 
-# Real Debian packages (tree: 30 build dependencies, gzip: 64) built by strata and by sbuild --chroot-mode=unshare,
-# interleaved, BENCH_ROUNDS rounds (default 3): medians and ratios. Needs the Debian
-# mirror; takes about half an hour. Not in CI.
+# Real Debian packages (tree: 30 build dependencies, gzip: 64) rebuilt by strata and by
+# sbuild --chroot-mode=unshare, pbuilder and cowbuilder, interleaved, BENCH_ROUNDS rounds
+# (default 3): medians, each tool's build step and overhead, and ratios. Needs the Debian
+# mirror; takes about three quarters of an hour. Not in CI.
 bench-debian: release
 	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES)"
 	python3 Benchmarks/debian.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/debian" \
@@ -102,14 +106,15 @@ bench-sbuild: release
 	python3 Benchmarks/sbuild-modes.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/sbuild" \
 		$(or $(BENCH_ROUNDS),3) $(BENCH_SBUILD_SOURCES)
 
-# The build step alone: dpkg-buildpackage in strata's root against a plain directory
-# copy of the same merged root, tree and devscripts (240 build dependencies, nocheck),
-# interleaved, BENCH_ROUNDS rounds (default 7): medians and the ratio. Uses the store
-# and sources of `make e2e` (devscripts' source is fetched there). Not in CI.
+# The build step alone: dpkg-buildpackage in strata's root (with and without its user
+# namespace) against a plain directory copy of the same merged root, tree and devscripts
+# (240 build dependencies, nocheck), on a journaled ext4 file system made for the run,
+# interleaved, BENCH_ROUNDS rounds (default 7): medians and ratios. Uses the store and
+# sources of `make e2e` (devscripts' source is fetched there). Not in CI.
 bench-build: release
-	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES)"
+	@$(MAKE) --no-print-directory apt-prerequisites APT_PACKAGES="$(BENCH_DEBIAN_PACKAGES) e2fsprogs"
 	@[ -d "$(E2E_DIR)/src/devscripts" ] || (cd "$(E2E_DIR)/src" && apt-get -o Dir::Etc::SourceList="$(E2E_DIR)/apt/sources.list" \
 		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$(E2E_DIR)/apt/lists" -o Dir::Cache="$(E2E_DIR)/apt" \
 		-o Dir::Cache::archives="$(E2E_DIR)/apt/archives" -q source devscripts && mv devscripts-*/ devscripts)
-	sh Benchmarks/build-step.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/build-step" \
+	python3 Benchmarks/build-step.py "$$($(SWIFT) build $(RELEASE) --show-bin-path)/strata" "$(E2E_DIR)" "$(BENCH_DIR)/build-step" \
 		$(or $(BENCH_ROUNDS),7) tree "devscripts:nocheck parallel=2"

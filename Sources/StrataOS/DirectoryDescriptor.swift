@@ -81,6 +81,14 @@ final class DirectoryDescriptor {
     /// The names in the directory but "." and "..", through fdopendir(3) on
     /// a duplicate; with `sorted`, in the order of their UTF-8 spelling.
     func entryNames(sorted: Bool, path: @autoclosure () -> String) throws(SystemError) -> [EntryName] {
+        let names = try entries(path: path()).map(\.name)
+        return sorted ? names.sorted { $0.text < $1.text } : names
+    }
+
+    /// The entries but "." and "..", in the order the kernel gives them, each
+    /// with the file type its directory entry records (DT_DIR, DT_REG, …;
+    /// DT_UNKNOWN where the file system records none).
+    func entries(path: @autoclosure () -> String) throws(SystemError) -> [(name: EntryName, type: UInt8)] {
         let duplicate = try call("duplicate descriptor", path) { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
         guard let stream = fdopendir(duplicate) else {
             let code = errno
@@ -90,7 +98,7 @@ final class DirectoryDescriptor {
         defer { closedir(stream) }
         // The duplicate shares the offset: start from the first entry.
         rewinddir(stream)
-        var names: [EntryName] = []
+        var found: [(name: EntryName, type: UInt8)] = []
         while true {
             errno = 0
             guard let entry = readdir(stream) else {
@@ -102,9 +110,9 @@ final class DirectoryDescriptor {
                 let dots = bytes.allSatisfy { $0 == UInt8(ascii: ".") }
                 return dots && bytes.count <= 2 ? nil : EntryName(bytes: bytes)
             }
-            if let name { names.append(name) }
+            if let name { found.append((name, entry.pointee.d_type)) }
         }
-        return sorted ? names.sorted { $0.text < $1.text } : names
+        return found
     }
 
     /// readlinkat(2): the target's bytes.

@@ -41,12 +41,28 @@ extension BuildSession {
                 try holdShared(stack.dropFirst().map(\.key))
                 let ready = BuildPlan(profile: plan.profile, parents: plan.parents, source: plan.source, resolution: plan.resolution,
                                       deps: deps.madeReady(standingOn: stack.first?.standsOn, added: added))
-                return ReadyBuild(plan: ready, created: created, pulled: pulled, depsUppers: stack.map { layers.upper($0.key) })
+                let uppers = stack.map { layers.upper($0.key) }
+                // A layer's first build has just paid for its install: the view,
+                // which pays off over the builds that reuse the layer, waits for the first of them.
+                let merged = created.contains(deps.key) ? nil : view(of: deps.key, lowers: uppers + plan.parents.lowers)
+                return ReadyBuild(plan: ready, created: created, pulled: pulled, depsUppers: uppers, view: merged)
             }
             // Removed between our check and our lock (a gc): start again.
             layerLock.unlock()
         }
         throw .environment("deps layer \(deps.key.short) was removed three times while this build waited for it; stop the gc or layers rm that keeps removing it")
+    }
+
+    /// The deps layer's view (made the first time a build reuses the layer), or
+    /// nil, said in the log, when it cannot be made: the build then stacks
+    /// the layers, which gives the same root.
+    private func view(of key: LayerKey, lowers: [String]) -> String? {
+        do {
+            return try layers.view(of: key, lowers: lowers)
+        } catch {
+            logger.info("the layers of deps layer \(key.short) are stacked: no view of them could be made (\(error.message))")
+            return nil
+        }
     }
 
     /// Counts a use of the update layer, if the profile has one.

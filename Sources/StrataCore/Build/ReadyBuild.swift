@@ -10,9 +10,16 @@ public struct ReadyBuild: Sendable {
     /// The uppers of the deps layer and of the deps layers it is stacked
     /// on, topmost first (one for a layer built in one piece).
     let depsUppers: [String]
+    /// The deps layer's view (`LayerStore.view(of:lowers:)`); nil for the
+    /// build that made the layer, and when no view could be made.
+    let view: String?
 
-    /// The directories to stack under the scratch layer, topmost first.
-    var lowers: [String] { depsUppers + plan.parents.lowers }
+    /// Every layer of the build's root, topmost first.
+    var stack: [String] { depsUppers + plan.parents.lowers }
+
+    /// The directories to stack under the scratch layer, topmost first: the
+    /// view alone, or the stack itself without one.
+    var lowers: [String] { view.map { [$0] } ?? stack }
 
     /// Where a layer of this build came from.
     func origin(of key: LayerKey) -> BuildReport.Layer.Origin {

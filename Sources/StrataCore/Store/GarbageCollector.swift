@@ -89,7 +89,8 @@ public struct GarbageCollector {
                 lock.unlock()
                 continue
             }
-            let size = (try? DiskUsage.bytes(of: layers.directory(key))) ?? 0
+            // The upper's own files: a view's links name other layers' files too.
+            let size = (try? DiskUsage.bytes(of: layers.upper(key))) ?? 0
             let lastUsed = layers.usage(key)?.lastUsed ?? now
             if !dryRun { try layers.remove(key) }
             lock.unlock()

@@ -217,7 +217,7 @@ public struct LayerStore: Sendable {
     /// (`FileLock`), which must not happen while the key is still being made.
     @discardableResult
     func remove(_ key: LayerKey, keepingLockFile: Bool = false) throws(StrataError) -> UInt64 {
-        let size = usage(key)?.sizeBytes ?? ((try? DiskUsage.bytes(of: directory(key))) ?? 0)
+        let size = usage(key)?.sizeBytes ?? ((try? DiskUsage.bytes(of: upper(key))) ?? 0)
         let doomed = try OwnedDirectory.claim(directory(key), in: store.layers, prefix: ".tmp-", store: store)
         try during("remove layer \(key.short)") { try FileTree.remove(doomed.path) }
         doomed.release()
