@@ -11,6 +11,10 @@ import Glibc
 /// as one read-only lower layer: each lookup and directory listing of a
 /// build then goes through one layer instead of every one of the stack.
 public enum TreeFlattener {
+    /// Deeper trees are refused rather than merged: each level holds a
+    /// descriptor per layer and a stack frame.
+    public static let maximumDepth = 256
+
     /// `layers`: the layers' top directories, topmost first, on the file
     /// system of `destination`, which must not exist yet.
     public static func flatten(_ layers: [String], into destination: String) throws(SystemError) {
@@ -20,7 +24,7 @@ public enum TreeFlattener {
         }
         try here.makeDirectory(EntryName(destination), mode: 0o700, path: destination)
         let made = Level(directory: try here.openDirectory(EntryName(destination), path: destination), path: destination)
-        try merge(tops, into: made)
+        try merge(tops, into: made, depth: 0)
         try copyMetadata(of: tops[0], to: made)
     }
 
@@ -40,7 +44,10 @@ public enum TreeFlattener {
     /// each layer where it is visible, topmost first. The type in the
     /// directory entry decides without a stat for all but character devices
     /// (a whiteout is one, numbered 0/0) and file systems that record none.
-    private static func merge(_ stack: [Level], into made: Level) throws(SystemError) {
+    private static func merge(_ stack: [Level], into made: Level, depth: Int) throws(SystemError) {
+        if depth > maximumDepth {
+            throw SystemError("merge a tree more than \(maximumDepth) directories deep", path: made.path, errno: .fileNameTooLong)
+        }
         var seen: Set<[CChar]> = []
         for (index, level) in stack.enumerated() {
             for (name, type) in try level.directory.entries(path: level.path) {
@@ -53,7 +60,7 @@ public enum TreeFlattener {
                     isDirectory = status.kind == .directory
                 }
                 if isDirectory {
-                    try mergeDirectory(name, from: stack[index...], into: made)
+                    try mergeDirectory(name, from: stack[index...], into: made, depth: depth)
                 } else if linkat(level.directory.fd, name.cString, made.directory.fd, name.cString, 0) != 0 {
                     throw SystemError("hard-link", path: made.child(name))
                 }
@@ -64,7 +71,7 @@ public enum TreeFlattener {
     /// The directory `name`, topmost in `stack.first`: merged with the same
     /// directory of the layers below down to the first that hides the rest
     /// (opaque), or is hidden itself (a whiteout or a non-directory there).
-    private static func mergeDirectory(_ name: EntryName, from stack: ArraySlice<Level>, into made: Level) throws(SystemError) {
+    private static func mergeDirectory(_ name: EntryName, from stack: ArraySlice<Level>, into made: Level, depth: Int) throws(SystemError) {
         var below = [try stack[stack.startIndex].open(name)]
         if try !isOpaque(below[0]) {
             for lower in stack.dropFirst() {
@@ -76,7 +83,7 @@ public enum TreeFlattener {
         }
         try made.directory.makeDirectory(name, mode: 0o700, path: made.child(name))
         let child = try made.open(name)
-        try merge(below, into: child)
+        try merge(below, into: child, depth: depth + 1)
         try copyMetadata(of: below[0], to: child)
     }
 

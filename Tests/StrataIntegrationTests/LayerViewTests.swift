@@ -115,4 +115,25 @@ import Testing
         let after = views(sandbox, key)
         #expect(after.count == 1 && after != before, "views before: \(before), after: \(after)")
     }
+
+    @Test func aStackTooDeepForAViewIsBuiltOnTheStackedLayers() throws {
+        let sandbox = try Sandbox()
+        let deep = "/opt/" + Array(repeating: "d", count: 300).joined(separator: "/")
+        try sandbox.editProfile {
+            $0.replacingOccurrences(of: #"install = "echo run >> /srv/log/installs &&"#,
+                                    with: #"install = "mkdir -p \#(deep) && echo deep > \#(deep)/f && echo run >> /srv/log/installs &&"#)
+        }
+        let look = sandbox.source("look")
+        try FileManager.default.copyItem(atPath: sandbox.source("hello"), toPath: look)
+        try "#!/bin/sh\nset -eu\ncat \(deep)/f > /build/out/deep\n".write(toFile: look + "/build.sh", atomically: true, encoding: .utf8)
+        for _ in 0..<2 {
+            let run = try sandbox.build("look")
+            #expect(run.status == 0, "\(run.stderr)")
+            try sandbox.expectTornDown(run)
+        }
+        #expect((try? String(contentsOfFile: sandbox.work + "/out/deep", encoding: .utf8)) == "deep\n")
+        let layers = sandbox.layerDirectories(in: sandbox.store).filter { !$0.hasPrefix(".") }
+        #expect(layers.allSatisfy { views(sandbox, $0).isEmpty }, "a view was made of a tree deeper than the flattener takes")
+        #expect(!sandbox.entries(sandbox.store + "/layers").contains { $0.hasPrefix(".tmp-") })
+    }
 }
