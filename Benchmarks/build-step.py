@@ -103,7 +103,6 @@ def plain_build(plain, options):
 def measure():
     profile_path = profile()
     run(["cp", "-a", str(cache / "store"), str(store)])
-    variants = {"strata": [], "no-userns": [], "plain": []}
     print("| package | build dependencies | variant | wall (ms) | user (ms) | system (ms) | wall ÷ plain |")
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     for spec in specs:
@@ -113,7 +112,7 @@ def measure():
         report, _ = strata_build(profile_path, source, options)
         dependencies = next(layer for layer in report["layers"] if layer["role"] == "deps")["dependencies"]
         plain_copy(profile_path, source, plain)
-        times = {name: [] for name in variants}
+        times = {name: [] for name in ["strata", "no-userns", "plain"]}
         for round_number in range(rounds):
             times["strata"].append(strata_build(profile_path, source, options)[1])
             times["no-userns"].append(strata_build(profile_path, source, options, "--no-userns")[1])

@@ -48,14 +48,13 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
-        _ = try Self.variables(env)
     }
 
     func run() throws {
         try global.handlingErrors {
             var options = BuildOptions(output: output, keepFailed: keepFailed, jobs: jobs, cacheFrom: cacheFrom, cacheTo: cacheTo,
                                        resolveCache: !noResolveCache)
-            options.buildEnvironment = try Self.variables(env)
+            options.buildEnvironment = try BuildOptions.variables(env)
             options.updateIfMissing = updateIfMissing
             let workflow = try global.workflow(profile: profile, options)
             let result = try workflow.build(source: source)
@@ -66,26 +65,6 @@ struct BuildCommand: ParsableCommand {
             try output.print(result.report) { BuildSummary(report: result.report).text }
             if !result.report.succeeded { throw ExitCode(1) }
         }
-    }
-}
-
-extension BuildCommand {
-    /// `--env NAME=VALUE` values as a table; a name as a shell takes it.
-    static func variables(_ assignments: [String]) throws -> [String: String] {
-        var variables: [String: String] = [:]
-        for assignment in assignments {
-            guard let equals = assignment.firstIndex(of: "=") else {
-                throw ValidationError("--env '\(assignment)': write NAME=VALUE, e.g. --env DEB_BUILD_OPTIONS=nocheck")
-            }
-            let name = String(assignment[..<equals])
-            let valid = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
-                && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-            guard valid else {
-                throw ValidationError("--env '\(assignment)': '\(name)' is not a variable name (letters, digits and '_', not starting with a digit)")
-            }
-            variables[name] = String(assignment[assignment.index(after: equals)...])
-        }
-        return variables
     }
 }
 

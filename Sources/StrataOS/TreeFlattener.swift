@@ -13,7 +13,7 @@ import Glibc
 public enum TreeFlattener {
     /// Deeper trees are refused rather than merged: each level holds a
     /// descriptor per layer and a stack frame.
-    public static let maximumDepth = 256
+    static let maximumDepth = 256
 
     /// `layers`: the layers' top directories, topmost first, on the file
     /// system of `destination`, which must not exist yet.
@@ -25,7 +25,7 @@ public enum TreeFlattener {
         try here.makeDirectory(EntryName(destination), mode: 0o700, path: destination)
         let made = Level(directory: try here.openDirectory(EntryName(destination), path: destination), path: destination)
         try merge(tops, into: made, depth: 0)
-        try copyMetadata(of: tops[0], to: made)
+        try copyMetadata(of: tops[0], attributes: try readAttributes(of: tops[0]), to: made)
     }
 
     /// One directory of one layer (or of the result), with its path for messages.
@@ -73,18 +73,20 @@ public enum TreeFlattener {
     /// (opaque), or is hidden itself (a whiteout or a non-directory there).
     private static func mergeDirectory(_ name: EntryName, from stack: ArraySlice<Level>, into made: Level, depth: Int) throws(SystemError) {
         var below = [try stack[stack.startIndex].open(name)]
-        if try !isOpaque(below[0]) {
+        // Read once: they say whether it is opaque, and the merged directory gets them.
+        let attributes = try readAttributes(of: below[0])
+        if !isOpaque(attributes) {
             for lower in stack.dropFirst() {
                 guard let status = try entryStatus(name, in: lower) else { continue }
                 guard status.kind == .directory else { break }
                 below.append(try lower.open(name))
-                if try isOpaque(below[below.count - 1]) { break }
+                if isOpaque(try readAttributes(of: below[below.count - 1])) { break }
             }
         }
         try made.directory.makeDirectory(name, mode: 0o700, path: made.child(name))
         let child = try made.open(name)
         try merge(below, into: child, depth: depth + 1)
-        try copyMetadata(of: below[0], to: child)
+        try copyMetadata(of: below[0], attributes: attributes, to: child)
     }
 
     /// The entry's status, nil when the layer has no such entry.
@@ -96,17 +98,20 @@ public enum TreeFlattener {
         }
     }
 
-    /// Whether the directory hides what the layers below have there
-    /// (overlay.opaque "y", in either attribute namespace).
-    private static func isOpaque(_ level: Level) throws(SystemError) -> Bool {
+    /// The directory's extended attributes, through its descriptor.
+    private static func readAttributes(of level: Level) throws(SystemError) -> [ExtendedAttributes.Attribute] {
         try ExtendedAttributes.read(descriptor: level.directory.fd, path: level.path)
-            .contains { OverlayWhiteout.isOpaqueAttribute($0.name) && $0.value == Array("y".utf8) }
+    }
+
+    /// Whether a directory with these attributes hides what the layers below
+    /// have there (overlay.opaque "y", in either attribute namespace).
+    private static func isOpaque(_ attributes: [ExtendedAttributes.Attribute]) -> Bool {
+        attributes.contains { OverlayWhiteout.isOpaqueAttribute($0.name) && $0.value == Array("y".utf8) }
     }
 
     /// Attributes (not overlayfs' own), owner, mode, then times: once the directory is full.
-    private static func copyMetadata(of source: Level, to made: Level) throws(SystemError) {
+    private static func copyMetadata(of source: Level, attributes: [ExtendedAttributes.Attribute], to made: Level) throws(SystemError) {
         let status = try source.directory.status(path: source.path)
-        let attributes = try ExtendedAttributes.read(descriptor: source.directory.fd, path: source.path)
         for (name, value) in attributes where !OverlayWhiteout.isOverlayAttribute(name) {
             try ExtendedAttributes.set(name, to: value, descriptor: made.directory.fd, path: made.path)
         }

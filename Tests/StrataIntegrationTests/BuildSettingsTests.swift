@@ -14,8 +14,7 @@ import Testing
 
     @Test func buildEnvironmentReachesTheBuildAndChangesNoKey() throws {
         let sandbox = try Sandbox()
-        try "#!/bin/sh\nset -eu\nmkdir -p /build/out\necho \"${DEB_BUILD_OPTIONS:-unset} ${EXTRA:-unset}\" > /build/out/options\n".write(
-            toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\nset -eu\nmkdir -p /build/out\necho \"${DEB_BUILD_OPTIONS:-unset} ${EXTRA:-unset}\" > /build/out/options\n", for: "hello")
         let first = try sandbox.build("hello")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try String(contentsOfFile: sandbox.work + "/out/options", encoding: .utf8) == "unset unset\n")

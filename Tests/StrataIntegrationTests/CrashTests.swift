@@ -50,8 +50,7 @@ import Testing
     func sigtermAndSigintEndTheBuildTearDownAndExit(signal: Int32, expected: Int32) throws {
         let sandbox = try Sandbox()
         #expect(try sandbox.build("hello").status == 0)
-        try "#!/bin/sh\necho started > /srv/log/started\nsleep 600 & sleep 600\n".write(
-            toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\necho started > /srv/log/started\nsleep 600 & sleep 600\n", for: "hello")
         let strata = try sandbox.start(sandbox.buildArguments("hello"), environment: ["STRATA_TEST_MOUNTINFO": sandbox.work + "/table"])
         #expect(eventually(within: 60) { FileManager.default.fileExists(atPath: sandbox.log + "/started") })
         kill(strata.processIdentifier, signal)

@@ -20,7 +20,7 @@ import Testing
             try FileManager.default.copyItem(atPath: sandbox.source("hello"), toPath: sandbox.source(name))
             try (depends + "\n").write(toFile: sandbox.source(name) + "/build-depends", atomically: true, encoding: .utf8)
             // These build nothing: only their layers matter.
-            try "#!/bin/sh\ntrue\n".write(toFile: sandbox.source(name) + "/build.sh", atomically: true, encoding: .utf8)
+            try sandbox.writeBuildScript("#!/bin/sh\ntrue\n", for: name)
         }
         return sandbox
     }

@@ -22,7 +22,7 @@ import Testing
             head -c 16 /dev/urandom | wc -c > /build/out/random
             ls /proc/self/fd/ > /dev/null && echo ok > /build/out/proc
             """
-        try script.write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript(script, for: "hello")
         let run = try sandbox.build("hello")
         #expect(run.status == 0, "\(run.stderr)")
         let out = sandbox.work + "/out/"
@@ -44,8 +44,7 @@ import Testing
     @Test func networkTrueSharesTheHostNetwork() throws {
         let sandbox = try Sandbox()
         try sandbox.editProfile { $0.replacingOccurrences(of: "[build]\n", with: "[build]\nnetwork = true\n") }
-        try "#!/bin/sh\nmkdir -p /build/out\nls /sys/class/net > /build/out/interfaces\n".write(
-            toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\nmkdir -p /build/out\nls /sys/class/net > /build/out/interfaces\n", for: "hello")
         let run = try sandbox.build("hello")
         #expect(run.status == 0, "\(run.stderr)")
         let hostInterfaces = try FileManager.default.contentsOfDirectory(atPath: "/sys/class/net").sorted()

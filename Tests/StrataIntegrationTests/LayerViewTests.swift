@@ -59,13 +59,10 @@ import Testing
         try sandbox.editProfile { $0.replacingOccurrences(of: "[deps]\n", with: "[deps]\nincremental = true\n") }
         try sandbox.addPackage("only-greet", buildDepends: "greet\n")
         // It builds nothing: only its layer matters.
-        try "#!/bin/sh\ntrue\n".write(toFile: sandbox.source("only-greet") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\ntrue\n", for: "only-greet")
         let first = try sandbox.build("only-greet")
         #expect(first.status == 0, "\(first.stderr)")
-        let mounts = sandbox.source("mounts")
-        try FileManager.default.copyItem(atPath: sandbox.source("hello"), toPath: mounts)
-        try "#!/bin/sh\nset -eu\ncat /proc/self/mountinfo > /build/out/mountinfo\n".write(
-            toFile: mounts + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.copyHello(as: "mounts", buildScript: "#!/bin/sh\nset -eu\ncat /proc/self/mountinfo > /build/out/mountinfo\n")
 
         // The first build makes the layer (stacked on only-greet's), the second reuses it.
         #expect(try sandbox.build("mounts").status == 0)
@@ -104,9 +101,7 @@ import Testing
         #expect(copy.status == 0, "\(copy.stderr)")
         try "changed\n".write(toFile: layer + "/upper/changed-after", atomically: false, encoding: .utf8)
 
-        let mounts = sandbox.source("look")
-        try FileManager.default.copyItem(atPath: sandbox.source("hello"), toPath: mounts)
-        try "#!/bin/sh\nset -eu\ncat /changed-after > /build/out/seen\n".write(toFile: mounts + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.copyHello(as: "look", buildScript: "#!/bin/sh\nset -eu\ncat /changed-after > /build/out/seen\n")
         let run = try sandbox.build("look")
         #expect(run.status == 0, "\(run.stderr)")
         #expect((try? String(contentsOfFile: sandbox.work + "/out/seen", encoding: .utf8)) == "changed\n",
@@ -123,9 +118,7 @@ import Testing
             $0.replacingOccurrences(of: #"install = "echo run >> /srv/log/installs &&"#,
                                     with: #"install = "mkdir -p \#(deep) && echo deep > \#(deep)/f && echo run >> /srv/log/installs &&"#)
         }
-        let look = sandbox.source("look")
-        try FileManager.default.copyItem(atPath: sandbox.source("hello"), toPath: look)
-        try "#!/bin/sh\nset -eu\ncat \(deep)/f > /build/out/deep\n".write(toFile: look + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.copyHello(as: "look", buildScript: "#!/bin/sh\nset -eu\ncat \(deep)/f > /build/out/deep\n")
         for _ in 0..<2 {
             let run = try sandbox.build("look")
             #expect(run.status == 0, "\(run.stderr)")

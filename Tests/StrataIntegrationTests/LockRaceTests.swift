@@ -20,7 +20,7 @@ import Testing
                 with: #"install = "if ! mkdir /srv/log/installing; then echo overlap >> /srv/log/overlaps; fi; echo run >> /srv/log/installs && /srv/demo-repo/bin/install && mkdir -p /usr/share/big && cd /usr/share/big && seq 1 \#(Self.files) | xargs touch && rmdir /srv/log/installing""#)
         }
         // The build counts the layer's files before and after reading them all.
-        try """
+        try sandbox.writeBuildScript("""
             #!/bin/sh
             set -eu
             before=$(ls /usr/share/big | wc -l)
@@ -30,7 +30,7 @@ import Testing
             echo "$before $after" >> /srv/log/counts
             greet "hello, world" > hello.txt
             pkgtool hello 1.0 hello.txt
-            """.write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+            """, for: "hello")
         let first = try sandbox.build("hello")
         #expect(first.status == 0, "\(first.stderr)")
         let key = try #require((try first.json()["layers"] as? [[String: Any]])?.last?["key"] as? String)

@@ -167,8 +167,19 @@ final class Sandbox {
         let directory = source(name)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try buildDepends.write(toFile: directory + "/build-depends", atomically: true, encoding: .utf8)
-        try "#!/bin/sh\nset -eu\necho \(name) > \(name).txt\npkgtool \(name) 1.0 \(name).txt\n".write(
-            toFile: directory + "/build.sh", atomically: true, encoding: .utf8)
+        try writeBuildScript("#!/bin/sh\nset -eu\necho \(name) > \(name).txt\npkgtool \(name) 1.0 \(name).txt\n", for: name)
+    }
+
+    /// Replaces the build script (`build.sh`, which the demo profile's [build] runs) of `package`.
+    func writeBuildScript(_ script: String, for package: String) throws {
+        try script.write(toFile: source(package) + "/build.sh", atomically: true, encoding: .utf8)
+    }
+
+    /// A new source package `name`: a copy of hello (so the same build
+    /// dependencies and deps layer) whose build script is `script`.
+    func copyHello(as name: String, buildScript script: String) throws {
+        try FileManager.default.copyItem(atPath: source("hello"), toPath: source(name))
+        try writeBuildScript(script, for: name)
     }
 
     /// Mount points under the store in a mount table (a /proc/*/mountinfo text).

@@ -51,7 +51,7 @@ import Testing
         #expect(explained.stdout.contains("\"explanation\""))
         try validate(explained, against: "build.schema.json")
         try validate(try sandbox.strata(["--json", "plan", "--profile", sandbox.profile, sandbox.source("hello")]), against: "plan.schema.json")
-        try "#!/bin/sh\nexit 5\n".write(toFile: sandbox.source("goodbye") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\nexit 5\n", for: "goodbye")
         try validate(try sandbox.build("goodbye", ["--keep-failed"]), against: "build.schema.json")
 
         let list = try sandbox.strata(["--json", "layers", "list"])

@@ -39,8 +39,7 @@ import Testing
 
     @Test func aBuildDeeperThanPathMaxLeavesNothingBehind() throws {
         let sandbox = try Sandbox()
-        try "#!/bin/sh\nset -eu\n(\(Self.deepTree))\ngreet hi > hello.txt\npkgtool hello 1.0 hello.txt\n".write(
-            toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\nset -eu\n(\(Self.deepTree))\ngreet hi > hello.txt\npkgtool hello 1.0 hello.txt\n", for: "hello")
         let run = try sandbox.build("hello")
         #expect(run.status == 0, "\(run.stderr)")
         try sandbox.expectTornDown(run)

@@ -42,7 +42,7 @@ import Testing
 
     @Test func aFailingBuildExitsOneAndStillTearsDown() throws {
         let sandbox = try Sandbox()
-        try "#!/bin/sh\necho broken >&2\nexit 9\n".write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\necho broken >&2\nexit 9\n", for: "hello")
         let run = try sandbox.build("hello")
         #expect(run.status == 1, "\(run.stderr)")
         #expect((try run.json()["build"] as? [String: Any])?["exit_code"] as? Int == 9)
@@ -53,7 +53,7 @@ import Testing
 
     @Test func keepFailedKeepsTheScratchUpperAndSaysWhere() throws {
         let sandbox = try Sandbox()
-        try "#!/bin/sh\necho partial > partial.o\nexit 2\n".write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\necho partial > partial.o\nexit 2\n", for: "hello")
         let run = try sandbox.build("hello", ["--keep-failed"])
         #expect(run.status == 1)
         let kept = try #require(try run.json()["kept_scratch"] as? String)
@@ -69,7 +69,7 @@ import Testing
     @Test func sigkillDuringTheBuildLeavesNoMountAndNoProcess() throws {
         let sandbox = try Sandbox()
         #expect(try sandbox.build("hello").status == 0)
-        try "#!/bin/sh\necho started > /srv/log/started\nsleep 600\n".write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\necho started > /srv/log/started\nsleep 600\n", for: "hello")
         let strata = try sandbox.start(["build", "--profile", sandbox.profile, "--output", sandbox.work + "/out", sandbox.source("hello")])
         let started = eventually(within: 60) { FileManager.default.fileExists(atPath: sandbox.log + "/started") }
         #expect(started, "the build command never started")
@@ -85,7 +85,7 @@ import Testing
                 "strata's mount namespace, and its mounts, outlived it: \(Sandbox.processes(inMountNamespace: namespace))")
         #expect(sandbox.entries(sandbox.store + "/builds").count == 1, "the killed build's directory is left for the next run")
 
-        try "#!/bin/sh\nset -eu\ngreet again > again.txt\npkgtool hello 1.0 again.txt\n".write(toFile: sandbox.source("hello") + "/build.sh", atomically: true, encoding: .utf8)
+        try sandbox.writeBuildScript("#!/bin/sh\nset -eu\ngreet again > again.txt\npkgtool hello 1.0 again.txt\n", for: "hello")
         let next = try sandbox.build("hello")
         #expect(next.status == 0, "\(next.stderr)")
         try sandbox.expectTornDown(next)

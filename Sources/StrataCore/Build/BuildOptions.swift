@@ -45,3 +45,27 @@ public struct BuildOptions: Sendable {
         self.resolveCache = resolveCache
     }
 }
+
+extension BuildOptions {
+    /// `--env NAME=VALUE` assignments as a table, under the rules of
+    /// `[build.env]`: names as a shell takes them, values within its size
+    /// limit; everything after the first '=' is the value.
+    public static func variables(_ assignments: [String]) throws(StrataError) -> [String: String] {
+        var variables: [String: String] = [:]
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else {
+                throw .input("--env '\(assignment)': write NAME=VALUE, e.g. --env DEB_BUILD_OPTIONS=nocheck")
+            }
+            let name = String(assignment[..<equals])
+            if let problem = ProfileRules.variableNameProblem(name) {
+                throw .input("--env '\(assignment)': '\(name)' \(problem)")
+            }
+            let value = String(assignment[assignment.index(after: equals)...])
+            guard value.utf8.count <= ProfileRules.maximumValueBytes else {
+                throw .input("--env '\(name)=…': the value is \(value.utf8.count) bytes; a value may be at most \(ProfileRules.maximumValueBytes / 1024) KiB (pass large data in a file)")
+            }
+            variables[name] = value
+        }
+        return variables
+    }
+}

@@ -153,7 +153,10 @@ struct ProfileParser {
     /// a shell takes them, values strings within the size limits.
     private func variables(_ value: TOMLValueConvertible?, named name: String, _ lines: KeyLines) throws(StrataError) -> [String: String] {
         guard let value else { return [:] }
-        let (context, key) = name.contains(".") ? (String(name.split(separator: ".")[0]), String(name.split(separator: ".")[1])) : (nil, name)
+        // Where the table itself is named: "env" at the top, "env" in [build].
+        let dot = name.lastIndex(of: ".")
+        let context = dot.map { String(name[..<$0]) }
+        let key = dot.map { String(name[name.index(after: $0)...]) } ?? name
         guard let table = value.table else {
             throw located("\(name) must be a table: [\(name)] with NAME = \"value\" lines", lines.line(ofKey: key, in: context) ?? lines.line(ofTable: name))
         }
